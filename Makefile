@@ -1,0 +1,37 @@
+# eddy: `make` builds build/eddy, `make test` runs every test, `make demo`
+# runs the main job. CMake does the work underneath.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps configure test test-asan demo bench clean
+
+all: $(BUILD)/eddy
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+$(BUILD)/eddy: deps $(BUILD)/CMakeCache.txt FORCE
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: $(BUILD)/eddy
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The same suite built with AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DEDDY_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+demo: $(BUILD)/eddy
+	$(BUILD)/eddy demo votes
+
+bench: $(BUILD)/eddy
+	bench/run
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz
+
+FORCE:
