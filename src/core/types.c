@@ -149,9 +149,29 @@ void batch_reserve(batch *b, uint32_t cap)
         column_reserve(&b->cols[i], cap);
 }
 
-void batch_keep(batch *b, void *buf)
+rcbuf *rcbuf_new(size_t len)
 {
-    b->keep = xrealloc(b->keep, (b->nkeep + 1) * sizeof(void *));
+    rcbuf *b = xmalloc(sizeof(rcbuf) + len + 1);
+    b->refs = 1;
+    b->len = len;
+    return b;
+}
+
+rcbuf *rcbuf_ref(rcbuf *b)
+{
+    b->refs++;
+    return b;
+}
+
+void rcbuf_unref(rcbuf *b)
+{
+    if (b && --b->refs == 0)
+        free(b);
+}
+
+void batch_keep(batch *b, rcbuf *buf)
+{
+    b->keep = xrealloc(b->keep, (b->nkeep + 1) * sizeof(rcbuf *));
     b->keep[b->nkeep++] = buf;
 }
 
@@ -163,7 +183,7 @@ void batch_free(batch *b)
         column_free(&b->cols[i]);
     free(b->cols);
     for (uint32_t i = 0; i < b->nkeep; i++)
-        free(b->keep[i]);
+        rcbuf_unref(b->keep[i]);
     free(b->keep);
     arena_free(b->arena);
     free(b);

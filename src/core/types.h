@@ -105,15 +105,30 @@ value column_get(const column *c, uint32_t i);
  * bytes are not copied. */
 void column_set(column *c, uint32_t i, const value *v);
 
-/* A batch of rows. Owns its columns and its arena. `keep` holds extra
- * malloc'd buffers that string views point into (e.g. whole input files),
- * freed with the batch. */
+/* A reference-counted byte buffer (e.g. a whole input file) that several
+ * batches' string views can point into. */
+typedef struct rcbuf {
+    int refs;
+    size_t len;
+    char data[];
+} rcbuf;
+
+/* New buffer of len bytes (+1 for a NUL the caller may write), refs = 1. */
+rcbuf *rcbuf_new(size_t len);
+rcbuf *rcbuf_ref(rcbuf *b);
+/* Drops a reference; frees at zero. NULL is a no-op. Not thread-safe: a
+ * buffer is shared only by batches of one query thread. */
+void rcbuf_unref(rcbuf *b);
+
+/* A batch of rows. Owns its columns and its arena. `keep` holds references to
+ * buffers that string views point into (e.g. whole input files), released
+ * with the batch. */
 typedef struct batch {
     uint32_t nrows;
     uint32_t ncols;
     column *cols;
     arena *arena;
-    void **keep;
+    rcbuf **keep;
     uint32_t nkeep;
 } batch;
 
@@ -122,8 +137,9 @@ typedef struct batch {
 batch *batch_new(uint32_t ncols, const type_id *types, uint32_t cap);
 /* Grows every column to at least `cap` rows. */
 void batch_reserve(batch *b, uint32_t cap);
-/* Hands a malloc'd buffer to the batch; freed by batch_free. */
-void batch_keep(batch *b, void *buf);
+/* Adds a reference to buf to the batch (taken with rcbuf_ref by the
+ * caller); released by batch_free. */
+void batch_keep(batch *b, rcbuf *buf);
 void batch_free(batch *b);
 
 /* A named, typed column list. Names are malloc'd and owned by the schema. */

@@ -63,9 +63,4 @@ int cast_column(const column *in, uint32_t n, type_id to, column *out, func_ctx 
 /* True when CAST(from AS to) is allowed at all (Spark's Cast.canCast). */
 int cast_allowed(type_id from, type_id to);
 
-/* Formats one value as Spark's CAST(v AS STRING) does (what the console sink
- * prints), into buf (cap bytes, NUL-terminated); returns the full length.
- * NULL gives "NULL". Windows give "{start, end}" with ts_format bounds. */
-int value_to_text(const value *v, char *buf, int cap);
-
 #endif

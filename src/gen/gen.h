@@ -1,32 +1,122 @@
 /* Simulated input streams for the seeds (SPEC §8). Every file is written to a
  * hidden name (".name.tmp") and renamed, so file sources never see a partial
- * file. Deterministic for a given seed. */
+ * file. Deterministic for a given seed and start time. */
 #ifndef GEN_GEN_H
 #define GEN_GEN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "eddy.h"
 
 typedef struct gen_options {
     const char *kind;      /* "votes", "events" (accel, stocks: later issue) */
-    const char *out_dir;   /* created if missing */
+    const char *out_dir;   /* created (with parents) if missing */
     uint64_t seed;         /* --seed (default 42) */
     int64_t interval_us;   /* pause between ticks/files; votes 5 s, events 3 s */
     int ticks;             /* votes: number of ticks (0 = until stopped) */
     double sample;         /* votes: fraction of voting-age population (0.005) */
-    int files;             /* events: number of files (10) */
+    int files;             /* events: number of files (10; 0 = until stopped) */
     int rows;              /* events: rows per file (10) */
     int64_t start_time_us; /* timestamp of the first event (0 = now) */
+    double late_fraction;  /* share of rows moved back in event time (0) */
+    int64_t max_lateness_us; /* how far back such rows go, uniform in (0, max] */
     int quiet;             /* no progress lines on stderr */
 } gen_options;
 
-/* Defaults for a kind (NULL kind: votes). */
+/* Defaults for a kind (NULL kind: votes): seed 42, votes interval 5 s,
+ * ticks 0, sample 0.005; events interval 3 s, files 10, rows 10; start 0. */
 void gen_options_default(gen_options *o, const char *kind);
 
 /* Writes the stream, sleeping interval_us between ticks, until done or a stop
- * is requested (core/stop.h). Returns 0, -EDDY_USAGE for an unknown kind,
- * -EDDY_IO when a file cannot be written. */
+ * is requested (core/stop.h); a stop lets the file being written finish and
+ * returns 0. Returns 0, -EDDY_USAGE for an unknown kind or a bad option value,
+ * -EDDY_IO when a file cannot be written (message names the file). */
 int gen_run(const gen_options *o, eddy_error *err);
+
+/* ---- votes (seed 000) ------------------------------------------------- */
+
+typedef struct gen_state {
+    const char *name;        /* "California" */
+    const char *code;        /* "CA", used in file names */
+    int64_t voting_age_pop;  /* residents aged 18 and over, 2020 Census */
+} gen_state;
+
+#define GEN_NSTATES 50
+/* The 50 states in alphabetical order (District of Columbia excluded). */
+extern const gen_state gen_states[GEN_NSTATES];
+
+/* Rows in one state's file per tick: voting_age_pop * sample, rounded to the
+ * nearest integer. */
+int64_t gen_votes_rows(const gen_state *s, double sample);
+
+/* Votes: one file "votes_<tick>_<code>.json" (tick zero-padded to 6 digits)
+ * per state per tick, JSON lines with vote_id, timestamp, state, age_group,
+ * candidate. Called by gen_run; same contract. */
+int gen_votes_run(const gen_options *o, eddy_error *err);
+
+/* Events: files "event_batch_<i>.csv" with header timestamp,user_id,event.
+ * Called by gen_run; same contract. */
+int gen_events_run(const gen_options *o, eddy_error *err);
+
+/* ---- helpers shared by the generators --------------------------------- */
+
+/* xoshiro256** seeded through splitmix64: fast, 2^256 period, and the same
+ * sequence on every platform. */
+typedef struct gen_rng {
+    uint64_t s[4];
+} gen_rng;
+
+/* Seeds from (seed, stream): different streams of one seed are independent,
+ * so each file can have its own. */
+void gen_rng_seed(gen_rng *r, uint64_t seed, uint64_t stream);
+/* Next 64 random bits. */
+uint64_t gen_rng_next(gen_rng *r);
+/* Uniform in [0, n), n >= 1 (multiply-shift; bias below 2^-32). */
+uint32_t gen_rng_below(gen_rng *r, uint32_t n);
+/* Uniform in [0, 1). */
+double gen_rng_unit(gen_rng *r);
+
+/* A file written atomically: bytes go to "DIR/.NAME.tmp" through a buffer of
+ * GEN_FILE_BUF bytes; gen_file_commit flushes, fsyncs and renames it to
+ * "DIR/NAME". The buffer is owned by the struct; gen_file_abort (or a failed
+ * commit) removes the temporary file and frees it. */
+#define GEN_FILE_BUF (1 << 20)
+typedef struct gen_file {
+    int fd;
+    char *buf;    /* GEN_FILE_BUF bytes */
+    size_t len;   /* bytes waiting in buf */
+    int failed;   /* a write failed; errno_saved says why */
+    int errno_saved;
+    char tmp_path[4096];
+    char path[4096];
+} gen_file;
+
+/* Creates the temporary file. Returns 0 or -EDDY_IO. */
+int gen_file_open(gen_file *f, const char *dir, const char *name, eddy_error *err);
+/* Room for at least `n` (<= GEN_FILE_BUF) more bytes at buf + len, flushing
+ * first when needed. Returns the write position; write errors are remembered
+ * and reported by gen_file_commit. */
+char *gen_file_reserve(gen_file *f, size_t n);
+/* Appends n bytes. */
+void gen_file_write(gen_file *f, const void *p, size_t n);
+/* Flushes, fsyncs, closes and renames into place. Returns 0 or -EDDY_IO
+ * (the temporary file is removed). Frees the buffer either way. */
+int gen_file_commit(gen_file *f, eddy_error *err);
+/* Closes and removes the temporary file, frees the buffer. */
+void gen_file_abort(gen_file *f);
+
+/* Creates dir and its parents (mode 0755). Returns 0 or -EDDY_IO. */
+int gen_mkdirs(const char *dir, eddy_error *err);
+/* fsyncs a directory so renames in it are durable. Errors are ignored: some
+ * file systems cannot fsync directories. */
+void gen_sync_dir(const char *dir);
+
+/* Formats "yyyy-MM-dd HH:mm:ss" (sep ' ') or "yyyy-MM-ddTHH:mm:ss" (sep 'T')
+ * for the second containing `us` into buf (19 bytes, no NUL). Caches the
+ * date part of the last day seen in *day_cache (init to INT64_MIN) and
+ * date_cache (10 bytes). */
+void gen_format_second(int64_t us, char sep, char *buf, int64_t *day_cache,
+                       char *date_cache);
 
 #endif

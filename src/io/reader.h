@@ -85,4 +85,19 @@ int text_read(const read_options *o, const schema *s, const uint8_t *needed, con
  * (caller applies the parse mode). Strings are stored as views of s. */
 int field_convert(const char *s, size_t n, column *c, uint32_t row, const read_options *o);
 
+/* ---- shared by the CSV and JSON parsers; not used elsewhere ---- */
+
+/* Java's Long.parseLong: optional '+'/'-', then ASCII digits only. Returns 0,
+ * or -1 on bad syntax or int64 overflow. */
+int reader_parse_i64(const char *s, size_t n, int64_t *out);
+
+/* Java's Double.parseDouble (surrounding whitespace, sign, NaN, Infinity,
+ * decimal or hex forms, f/F/d/D suffix) plus Spark's CSV spellings "Inf" and
+ * "-Inf". Returns 0, or -1 when the text is not a double. */
+int reader_parse_double(const char *s, size_t n, double *out);
+
+/* Writes s[0..n) into dst (cap bytes, NUL-terminated) for an error message:
+ * bytes outside printable ASCII become '?', and "..." marks a cut. */
+void reader_snippet(char *dst, size_t cap, const char *s, size_t n);
+
 #endif

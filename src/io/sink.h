@@ -59,11 +59,25 @@ const char *const *sink_formats(void);
 /* Memory sink access (HTTP API, tests, C API): the current result table of
  * the memory sink named `query_name`, as rows of values rendered to text by
  * value_to_text, under a lock. Calls fn(ctx, ncols, col_names, nrows, cells,
- * batch_id) where cells is row-major nrows*ncols (NULL cell pointer for NULL).
- * Returns 0, or -1 when no memory sink has that name. */
+ * batch_id) where cells is row-major nrows*ncols (NULL cell pointer for NULL)
+ * and batch_id is the last batch added (-1 before the first). The table is:
+ * complete mode, the last batch's rows; append/update, every batch's rows in
+ * order (Spark's MemorySink). The strings are valid only during the call, and
+ * fn must not call back into the memory sink functions. Returns 0, or -1 when
+ * no memory sink has that name. */
 int memory_sink_read(const char *query_name,
                      void (*fn)(void *ctx, int ncols, const char *const *col_names,
                                 uint64_t nrows, const char *const *cells, int64_t batch_id),
                      void *ctx);
+
+/* As memory_sink_read, with typed values instead of text: calls
+ * fn(ctx, result_schema, nrows, cells, batch_id) under the sink's lock, cells
+ * row-major nrows * schema->n. Everything passed to fn (string bytes
+ * included) is valid only during the call. Returns 0, or -1 when no memory
+ * sink has that name. */
+int memory_sink_read_values(const char *query_name,
+                            void (*fn)(void *ctx, const schema *result_schema, uint64_t nrows,
+                                       const value *cells, int64_t batch_id),
+                            void *ctx);
 
 #endif

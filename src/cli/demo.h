@@ -1,0 +1,20 @@
+/* `eddy demo [NAME]`: a generator and a pipeline in one process. */
+#ifndef CLI_DEMO_H
+#define CLI_DEMO_H
+
+#include "eddy.h"
+
+/* argv[0] is "demo", argv[1] the optional demo name (default "votes").
+ * Returns a process exit status (0 clean stop, 1 failure, 2 usage). */
+int cmd_demo(int argc, char **argv);
+
+/* Installs SIGINT/SIGTERM handlers that request a clean stop (the running
+ * batch finishes); a second signal exits at once with status 130. */
+void cli_install_signals(void);
+
+/* Runs a pipeline from SQL text with the given run options; prints errors to
+ * stderr and returns the process exit status of SPEC §1. */
+int cli_run_sql(const char *sql, const char *file_name, const char *const *settings,
+                int nsettings, const eddy_run_options *run_options);
+
+#endif

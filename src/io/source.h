@@ -1,0 +1,81 @@
+/* Sources: where a streaming query's input comes from. One registry entry per
+ * format (io/source_registry.c). A source never reads data while planning: it
+ * first reserves an offset range for a batch id (recorded in the offset log),
+ * then reads exactly that range, so a re-run after a crash reads the same
+ * input (Spark's Source.getOffset/getBatch split). */
+#ifndef IO_SOURCE_H
+#define IO_SOURCE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/options.h"
+#include "core/types.h"
+#include "eddy.h"
+#include "io/reader.h"
+
+typedef struct source_open_args {
+    const char *name;        /* the CREATE SOURCE name */
+    const options *opts;     /* WITH options (format included) */
+    const schema *schema;    /* declared columns */
+    bool available_now;      /* trigger once/availableNow: only input present at
+                                open time is ever planned */
+    bool once;               /* trigger once: ignore rate limits */
+} source_open_args;
+
+/* Receives the rows of a batch as they are parsed. Takes ownership of `b`.
+ * Returns 0 or a negative eddy_code to abort the read. */
+typedef int (*source_emit_fn)(void *ctx, batch *b, eddy_error *err);
+
+typedef struct source_read_ctx {
+    const uint8_t *needed;   /* per schema column: 0 = the plan never reads it */
+    source_emit_fn emit;
+    void *emit_ctx;
+} source_read_ctx;
+
+/* What a read did, for progress reports. */
+typedef struct source_metrics {
+    uint64_t rows;
+    uint64_t bytes;
+    uint64_t files;
+    uint64_t malformed;
+    uint64_t dropped;
+} source_metrics;
+
+typedef struct source_ops {
+    const char *name;            /* "csv", "json", "text", "rate" */
+    const char *const *options;  /* NULL-terminated known option keys */
+    /* Fixed schema of the format (text: value STRING; rate: timestamp,
+     * value), or NULL when the user declares it. */
+    void (*fixed_schema)(schema *out);
+    /* Validates options, checks the path exists (-EDDY_IO naming it), sets up
+     * discovery. */
+    int (*open)(const source_open_args *a, void **state, eddy_error *err);
+    /* Discovers new input and reserves the next range, up to the rate limit,
+     * as batch `batch_id`. Sets *offset to a new JSON value describing the
+     * range's end (caller owns it), or NULL and *has_data = false when there
+     * is nothing new. */
+    int (*plan_batch)(void *state, int64_t batch_id, json_t **offset, bool *has_data,
+                      eddy_error *err);
+    /* Reads exactly what plan_batch reserved for batch_id (`offset` is what it
+     * returned), emitting batches of at most BATCH_MAX_ROWS rows. */
+    int (*read_batch)(void *state, int64_t batch_id, const json_t *offset, source_read_ctx *rc,
+                      source_metrics *m, eddy_error *err);
+    /* The batch is committed: the source may clean up (cleanSource). */
+    int (*commit)(void *state, int64_t batch_id, eddy_error *err);
+    /* Text for progress reports' sources[].description. */
+    const char *(*describe)(void *state);
+    void (*close)(void *state);
+} source_ops;
+
+const source_ops *source_lookup(const char *format);
+const char *const *source_formats(void);
+
+/* Reads every file of a static table (CREATE TABLE) at once with the csv,
+ * json or text reader. *out receives an array of batches (caller frees each
+ * with batch_free and the array with free), *nout their count. */
+int table_load(const char *name, const options *opts, const schema *s, batch ***out, int *nout,
+               eddy_error *err);
+
+#endif

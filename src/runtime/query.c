@@ -1,0 +1,491 @@
+/* The micro-batch loop of one streaming query (Spark's MicroBatchExecution):
+ * wait for the trigger, ask the source for a new offset range, read it chunk
+ * by chunk through the stateless operators into the aggregation (or straight
+ * to the output), emit what the output mode says, hand it to the sink,
+ * commit, report progress. */
+#include "runtime/query.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/stop.h"
+#include "core/timefmt.h"
+#include "exec/expr_eval.h"
+#include "exec/ops.h"
+#include "io/sink.h"
+#include "io/source.h"
+
+/* Batches that must live until the end of the micro-batch. */
+typedef struct batch_list {
+    batch **items;
+    int n, cap;
+} batch_list;
+
+static void list_push(batch_list *l, batch *b)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->items = xrealloc(l->items, (size_t)l->cap * sizeof(batch *));
+    }
+    l->items[l->n++] = b;
+}
+
+static void list_free(batch_list *l)
+{
+    for (int i = 0; i < l->n; i++)
+        batch_free(l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+/* The operators of the chain in execution order (scan first). */
+typedef struct stage_chain {
+    const plan_node *nodes[64];
+    int n;
+    int agg_at; /* index of the aggregation, or -1 */
+} stage_chain;
+
+static void chain_build(const query_plan *q, stage_chain *c)
+{
+    const plan_node *rev[64];
+    int n = 0;
+    for (const plan_node *x = q->root; x && n < 64; x = x->child)
+        rev[n++] = x;
+    c->n = n;
+    c->agg_at = -1;
+    for (int i = 0; i < n; i++) {
+        c->nodes[i] = rev[n - 1 - i];
+        if (c->nodes[i]->kind == PLAN_AGGREGATE)
+            c->agg_at = i;
+    }
+}
+
+typedef struct batch_run {
+    query_rt *r;
+    stage_chain chain;
+    func_ctx fctx;
+    batch_list keep;   /* inputs and intermediates alive until the batch ends */
+    batch_list output; /* result batches for the sink */
+    eddy_error *err;
+} batch_run;
+
+/* Applies stateless stages [from, to) to b. Every batch produced is added to
+ * `keep` (b included); returns the final one. */
+static int run_stages(batch_run *br, int from, int to, batch *b, batch **out)
+{
+    list_push(&br->keep, b);
+    for (int i = from; i < to; i++) {
+        const plan_node *x = br->chain.nodes[i];
+        batch *next = NULL;
+        int rc = 0;
+        switch (x->kind) {
+        case PLAN_FILTER:
+            rc = op_filter(x->predicate, b, &br->fctx, &next, br->err);
+            break;
+        case PLAN_PROJECT:
+            rc = op_project(x->exprs, x->nexprs, b, &br->fctx, &next, br->err);
+            break;
+        case PLAN_SORT:
+            rc = op_sort(x->sort_keys, x->sort_desc, x->sort_nulls_first, x->nsort, b,
+                         &br->fctx, &next, br->err);
+            break;
+        case PLAN_LIMIT:
+            if ((long long)b->nrows > x->limit)
+                b->nrows = (uint32_t)x->limit;
+            next = b;
+            break;
+        default:
+            rc = err_set(br->err, EDDY_RUNTIME, "unexpected operator in stateless stage");
+            break;
+        }
+        if (rc)
+            return rc;
+        if (next != b)
+            list_push(&br->keep, next);
+        b = next;
+    }
+    *out = b;
+    return 0;
+}
+
+static int aggregate_chunk(batch_run *br, batch *in)
+{
+    const plan_node *agg = br->chain.nodes[br->chain.agg_at];
+    int nk = agg->nkeys, na = agg->naggs;
+    column keys[64], args[64];
+    int key_owned[64], arg_owned[64];
+    const column *argp[64];
+    int rc = 0, k = 0, a = 0;
+    if (nk > 64 || na > 64)
+        return err_set(br->err, EDDY_RUNTIME, "too many grouping keys or aggregates (max 64)");
+    for (; k < nk && rc == 0; k++)
+        rc = expr_eval_view(agg->keys[k], in, &br->fctx, &keys[k], &key_owned[k], br->err);
+    if (rc)
+        k--;
+    for (; a < na && rc == 0; a++) {
+        argp[a] = NULL;
+        if (!agg->agg_args[a])
+            continue;
+        rc = expr_eval_view(agg->agg_args[a], in, &br->fctx, &args[a], &arg_owned[a], br->err);
+        if (rc) {
+            arg_owned[a] = 0;
+            break;
+        }
+        argp[a] = &args[a];
+    }
+    if (rc == 0)
+        hash_agg_update(br->r->agg, keys, argp, in->nrows);
+    for (int i = 0; i < k; i++)
+        if (key_owned[i])
+            column_free(&keys[i]);
+    for (int i = 0; i < a && i < na; i++)
+        if (agg->agg_args[i] && argp[i] && arg_owned[i])
+            column_free(&args[i]);
+    return rc;
+}
+
+/* source_emit_fn: one parsed chunk of the batch's input. */
+static int on_chunk(void *ctx, batch *b, eddy_error *err)
+{
+    batch_run *br = ctx;
+    int end = br->chain.agg_at >= 0 ? br->chain.agg_at : br->chain.n;
+    batch *staged;
+    int mark = br->keep.n;
+    int rc = run_stages(br, 1, end, b, &staged);
+    if (rc)
+        return rc;
+    if (br->chain.agg_at < 0) {
+        list_push(&br->output, staged);
+        /* staged is in keep too; the output list only borrows it. */
+        return 0;
+    }
+    if (staged->nrows)
+        rc = aggregate_chunk(br, staged);
+    /* Aggregation copied what it keeps: free this chunk's batches now. */
+    for (int i = mark; i < br->keep.n; i++)
+        batch_free(br->keep.items[i]);
+    br->keep.n = mark;
+    return rc;
+}
+
+static int emit_aggregation(batch_run *br, int64_t *state_rows_updated)
+{
+    query_rt *r = br->r;
+    const plan_node *agg = br->chain.nodes[br->chain.agg_at];
+    bool only_updated = r->q->mode != OUTPUT_COMPLETE;
+    batch *res = hash_agg_output(r->agg, only_updated);
+    *state_rows_updated = (int64_t)hash_agg_nupdated(r->agg);
+    bool sorted = false;
+    for (int i = br->chain.agg_at + 1; i < br->chain.n; i++)
+        sorted |= br->chain.nodes[i]->kind == PLAN_SORT;
+    if (!sorted && agg->nkeys > 0 && res->nrows > 1) {
+        batch *ordered = op_partition_order(res, agg->nkeys, r->shared->shuffle_partitions);
+        batch_free(res);
+        res = ordered;
+    }
+    batch *out;
+    int rc = run_stages(br, br->chain.agg_at + 1, br->chain.n, res, &out);
+    if (rc)
+        return rc;
+    list_push(&br->output, out);
+    return 0;
+}
+
+static void uuid4(char *out)
+{
+    unsigned char b[16];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, b, 16) != 16) {
+        uint64_t x = (uint64_t)now_us() * 6364136223846793005ULL + (uint64_t)getpid();
+        for (int i = 0; i < 16; i++) {
+            x ^= x >> 33;
+            x *= 0xff51afd7ed558ccdULL;
+            b[i] = (unsigned char)(x >> 24);
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    sprintf(out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+            b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+            b[14], b[15]);
+}
+
+int query_open(query_rt *r, const bound_pipeline *bp, const query_plan *q, run_shared *shared,
+               eddy_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->bp = bp;
+    r->q = q;
+    r->shared = shared;
+    r->src = &bp->sources[q->scan->source];
+    r->trigger = q->trigger;
+    if (shared->available_now)
+        r->trigger.kind = TRIGGER_AVAILABLE_NOW;
+    uuid4(r->id);
+    uuid4(r->run_id);
+    source_open_args sa = {
+        .name = r->src->name,
+        .opts = &r->src->opts,
+        .schema = &r->src->schema,
+        .available_now =
+            r->trigger.kind == TRIGGER_AVAILABLE_NOW || r->trigger.kind == TRIGGER_ONCE,
+        .once = r->trigger.kind == TRIGGER_ONCE,
+    };
+    int rc = r->src->ops->open(&sa, &r->src_state, err);
+    if (rc)
+        return err_prefix(err, "query '%s'", q->name);
+    sink_open_args ka = {
+        .query_name = q->name,
+        .opts = &q->sink_opts,
+        .schema = &q->root->out,
+        .mode = q->mode,
+        .console = shared->console,
+    };
+    rc = q->sink->open(&ka, &r->sink_state, err);
+    if (rc) {
+        r->src->ops->close(r->src_state);
+        r->src_state = NULL;
+        return err_prefix(err, "query '%s'", q->name);
+    }
+    if (q->agg) {
+        type_id kt[64];
+        for (int k = 0; k < q->agg->nkeys && k < 64; k++)
+            kt[k] = q->agg->keys[k]->type;
+        r->agg = hash_agg_new(q->agg->nkeys, kt, q->agg->naggs, q->agg->aggs);
+    }
+    r->status = QUERY_ACTIVE;
+    return 0;
+}
+
+void query_close(query_rt *r)
+{
+    if (r->src_state)
+        r->src->ops->close(r->src_state);
+    if (r->sink_state)
+        r->q->sink->close(r->sink_state);
+    if (r->agg)
+        hash_agg_free(r->agg);
+    r->src_state = r->sink_state = NULL;
+    r->agg = NULL;
+}
+
+static double per_second(int64_t rows, int64_t us)
+{
+    return us > 0 ? (double)rows * 1e6 / (double)us : 0.0;
+}
+
+static void report_progress(query_rt *r, int64_t batch_id, int64_t trigger_start_wall,
+                            int64_t since_last_us, const source_metrics *m, json_t *end_offset,
+                            int64_t d_latest, int64_t d_get, int64_t d_add, int64_t d_plan,
+                            int64_t d_trigger, int64_t rows_updated, int64_t out_rows)
+{
+    char ts[40];
+    ts_format_iso(trigger_start_wall, ts);
+    double in_rate = per_second((int64_t)m->rows, since_last_us);
+    double proc_rate = per_second((int64_t)m->rows, d_trigger);
+    json_t *p = json_object();
+    json_object_set_new(p, "id", json_string(r->id));
+    json_object_set_new(p, "runId", json_string(r->run_id));
+    json_object_set_new(p, "name", json_string(r->q->name));
+    json_object_set_new(p, "timestamp", json_string(ts));
+    json_object_set_new(p, "batchId", json_integer(batch_id));
+    json_object_set_new(p, "numInputRows", json_integer((json_int_t)m->rows));
+    json_object_set_new(p, "inputRowsPerSecond", json_real(in_rate));
+    json_object_set_new(p, "processedRowsPerSecond", json_real(proc_rate));
+    json_object_set_new(p, "durationMs",
+                        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "addBatch",
+                                  (json_int_t)(d_add / 1000), "commitOffsets", (json_int_t)0,
+                                  "getBatch", (json_int_t)(d_get / 1000), "latestOffset",
+                                  (json_int_t)(d_latest / 1000), "queryPlanning",
+                                  (json_int_t)(d_plan / 1000), "triggerExecution",
+                                  (json_int_t)(d_trigger / 1000), "walCommit", (json_int_t)0));
+    json_object_set_new(p, "eventTime",
+                        json_pack("{s:s}", "watermark", "1970-01-01T00:00:00.000Z"));
+    json_t *ops = json_array();
+    if (r->agg) {
+        json_array_append_new(
+            ops, json_pack("{s:s,s:I,s:I,s:I,s:I}", "operatorName",
+                           r->q->agg->dedup ? "dedupe" : "stateStoreSave", "numRowsTotal",
+                           (json_int_t)hash_agg_ngroups(r->agg), "numRowsUpdated",
+                           (json_int_t)rows_updated, "numRowsDroppedByWatermark", (json_int_t)0,
+                           "memoryUsedBytes", (json_int_t)hash_agg_memory(r->agg)));
+    }
+    json_object_set_new(p, "stateOperators", ops);
+    json_t *src = json_object();
+    json_object_set_new(src, "description",
+                        json_string(r->src->ops->describe(r->src_state)));
+    json_object_set_new(src, "startOffset", json_null());
+    json_object_set_new(src, "endOffset", end_offset ? json_incref(end_offset) : json_null());
+    json_object_set_new(src, "latestOffset", json_null());
+    json_object_set_new(src, "numInputRows", json_integer((json_int_t)m->rows));
+    json_object_set_new(src, "inputRowsPerSecond", json_real(in_rate));
+    json_object_set_new(src, "processedRowsPerSecond", json_real(proc_rate));
+    json_object_set_new(p, "sources", json_pack("[o]", src));
+    char sink_desc[128];
+    snprintf(sink_desc, sizeof sink_desc, "%sSink[%s]", r->q->sink->name, r->q->name);
+    json_object_set_new(p, "sink", json_pack("{s:s,s:I}", "description", sink_desc,
+                                             "numOutputRows", (json_int_t)out_rows));
+    if (r->shared->progress) {
+        char *line = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        pthread_mutex_lock(&r->shared->progress_lock);
+        fprintf(r->shared->progress, "%s\n", line);
+        fflush(r->shared->progress);
+        pthread_mutex_unlock(&r->shared->progress_lock);
+        free(line);
+    }
+    json_decref(p);
+    log_info("query '%s': batch %lld: %llu rows from %llu files in %.1f ms (%.0f rows/s)%s",
+             r->q->name, (long long)batch_id, (unsigned long long)m->rows,
+             (unsigned long long)m->files, (double)d_trigger / 1000.0, proc_rate,
+             m->dropped ? " (malformed rows dropped)" : "");
+}
+
+/* Runs batch r->batch_id if the source has new data. Sets *ran. */
+static int run_one_batch(query_rt *r, bool *ran, eddy_error *err)
+{
+    int64_t t0 = mono_us(), wall0 = now_us();
+    int64_t since_last = r->last_trigger_start_us ? t0 - r->last_trigger_start_us : 0;
+    json_t *offset = NULL;
+    bool has_data = false;
+    *ran = false;
+    int rc = r->src->ops->plan_batch(r->src_state, r->batch_id, &offset, &has_data, err);
+    if (rc)
+        return rc;
+    if (!has_data)
+        return 0;
+    r->last_trigger_start_us = t0;
+    int64_t t1 = mono_us();
+
+    batch_run br;
+    memset(&br, 0, sizeof br);
+    br.r = r;
+    br.err = err;
+    br.fctx.batch_time_us = wall0;
+    chain_build(r->q, &br.chain);
+    if (r->agg)
+        hash_agg_begin_batch(r->agg);
+    uint64_t groups_before = r->agg ? hash_agg_ngroups(r->agg) : 0;
+
+    source_read_ctx rc_ctx = {r->q->needed, on_chunk, &br};
+    source_metrics m = {0};
+    rc = r->src->ops->read_batch(r->src_state, r->batch_id, offset, &rc_ctx, &m, err);
+    int64_t t2 = mono_us();
+    int64_t rows_updated = 0;
+    if (rc == 0 && br.chain.agg_at >= 0) {
+        const plan_node *agg = br.chain.nodes[br.chain.agg_at];
+        if (agg->dedup) {
+            /* Deduplicate emits the rows whose key was seen for the first time:
+             * the groups added in this batch, in first-seen order. */
+            batch *all = hash_agg_output(r->agg, false);
+            uint64_t now_groups = hash_agg_ngroups(r->agg);
+            uint32_t nnew = (uint32_t)(now_groups - groups_before);
+            uint32_t *idx = xmalloc((nnew ? nnew : 1) * sizeof(uint32_t));
+            for (uint32_t i = 0; i < nnew; i++)
+                idx[i] = (uint32_t)groups_before + i;
+            batch *fresh = batch_gather(all, idx, nnew);
+            free(idx);
+            list_push(&br.keep, all);
+            batch *out;
+            rows_updated = nnew;
+            rc = run_stages(&br, br.chain.agg_at + 1, br.chain.n, fresh, &out);
+            if (rc == 0)
+                list_push(&br.output, out);
+        } else {
+            rc = emit_aggregation(&br, &rows_updated);
+        }
+    }
+    int64_t t3 = mono_us();
+    int64_t out_rows = 0;
+    if (rc == 0) {
+        for (int i = 0; i < br.output.n; i++)
+            out_rows += br.output.items[i]->nrows;
+        bool console = strcmp(r->q->sink->name, "console") == 0;
+        if (console)
+            pthread_mutex_lock(&r->shared->console_lock);
+        rc = r->q->sink->add_batch(r->sink_state, r->batch_id, br.output.items, br.output.n, err);
+        if (console)
+            pthread_mutex_unlock(&r->shared->console_lock);
+    }
+    int64_t t4 = mono_us();
+    if (rc == 0)
+        rc = r->src->ops->commit(r->src_state, r->batch_id, err);
+    free(br.output.items); /* borrowed from keep */
+    list_free(&br.keep);
+    if (rc) {
+        json_decref(offset);
+        return rc;
+    }
+    int64_t t5 = mono_us();
+    report_progress(r, r->batch_id, wall0, since_last, &m, offset, t1 - t0, t2 - t1, t4 - t3,
+                    t3 - t2, t5 - t0, rows_updated, out_rows);
+    json_decref(offset);
+    r->batch_id++;
+    *ran = true;
+    return 0;
+}
+
+int query_run(query_rt *r, eddy_error *err)
+{
+    const int64_t poll_us = 100000;
+    int64_t next_trigger = 0;
+    for (;;) {
+        if (stop_requested())
+            break;
+        if (r->trigger.kind == TRIGGER_PROCESSING_TIME) {
+            int64_t now = now_us();
+            if (next_trigger == 0)
+                next_trigger = now;
+            if (now < next_trigger && stop_sleep(next_trigger - now))
+                break;
+        }
+        int64_t started = now_us();
+        bool ran = false;
+        int rc = run_one_batch(r, &ran, err);
+        if (rc) {
+            r->status = QUERY_FAILED;
+            err_prefix(err, "query '%s' failed in batch %lld", r->q->name,
+                       (long long)r->batch_id);
+            err->code = EDDY_RUNTIME;
+            return -EDDY_RUNTIME;
+        }
+        switch (r->trigger.kind) {
+        case TRIGGER_ONCE:
+            r->status = QUERY_STOPPED;
+            return 0;
+        case TRIGGER_AVAILABLE_NOW:
+            if (!ran) {
+                r->status = QUERY_STOPPED;
+                return 0;
+            }
+            break;
+        case TRIGGER_PROCESSING_TIME: {
+            int64_t iv = r->trigger.interval_us;
+            int64_t now = now_us();
+            int64_t next = (started / iv + 1) * iv;
+            if (ran && now > next) {
+                log_warn("query '%s': current batch is falling behind: the trigger interval is "
+                         "%lld ms, but the batch took %lld ms",
+                         r->q->name, (long long)(iv / 1000), (long long)((now - started) / 1000));
+                next = now;
+            }
+            next_trigger = next;
+            break;
+        }
+        case TRIGGER_DEFAULT:
+            if (!ran && stop_sleep(poll_us))
+                goto stopped;
+            break;
+        }
+    }
+stopped:
+    r->status = QUERY_STOPPED;
+    return 0;
+}

@@ -1,0 +1,64 @@
+/* A running streaming query: the micro-batch loop (Spark's
+ * MicroBatchExecution) for one CREATE SINK: trigger timing, planning a batch
+ * from the source's new offsets, running the plan chain over the batch's
+ * chunks, handing the result to the sink, committing, and reporting
+ * progress. */
+#ifndef RUNTIME_QUERY_H
+#define RUNTIME_QUERY_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "eddy.h"
+#include "exec/agg.h"
+#include "plan/plan.h"
+#include "sql/binder.h"
+
+/* Shared by every query of one run. */
+typedef struct run_shared {
+    FILE *progress;                 /* --progress file or NULL */
+    pthread_mutex_t progress_lock;  /* serialises progress lines */
+    pthread_mutex_t console_lock;   /* serialises console sink output */
+    bool available_now;             /* --available-now */
+    int shuffle_partitions;         /* spark.sql.shuffle.partitions (200) */
+    FILE *console;                  /* stdout */
+} run_shared;
+
+typedef enum query_status { QUERY_ACTIVE, QUERY_STOPPED, QUERY_FAILED } query_status;
+
+typedef struct query_rt {
+    const bound_pipeline *bp;
+    const query_plan *q;
+    const catalog_source *src;
+    run_shared *shared;
+    trigger_spec trigger;
+
+    void *src_state;
+    void *sink_state;
+    hash_agg *agg;
+    int64_t batch_id;        /* next batch to run */
+    char id[40], run_id[40]; /* UUIDs */
+    int64_t last_trigger_start_us;
+
+    query_status status;
+    eddy_error err;          /* set when status is QUERY_FAILED */
+    pthread_t thread;
+} query_rt;
+
+/* Opens the query's source and sink (checking the source path exists) and
+ * sets up state. Returns 0, -EDDY_IO for a missing path, -EDDY_SQL for a bad
+ * option value; err names the query. On failure nothing is left open. */
+int query_open(query_rt *r, const bound_pipeline *bp, const query_plan *q, run_shared *shared,
+               eddy_error *err);
+
+/* Runs the micro-batch loop until the trigger is done or a stop is requested
+ * (core/stop.h). Returns 0 after a clean stop, or -EDDY_RUNTIME with err
+ * naming the query, the batch and the cause. Blocks. */
+int query_run(query_rt *r, eddy_error *err);
+
+/* Closes source and sink and frees the state. */
+void query_close(query_rt *r);
+
+#endif
