@@ -2,7 +2,9 @@
  * CAST(x AS STRING) for the rest) and the text buffer sinks write into. */
 #include "core/valuefmt.h"
 
+#include <float.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +36,7 @@ static double digits_value(const char *digits, int exp10)
 }
 
 /* Adds one unit in the last place of the digit string (carrying); returns
- * the possibly bumped exponent. */
+ * the possibly bumped exponent (9.99 becomes 1.00 one decade up). */
 static int digits_bump(char *digits, int exp10)
 {
     int i = (int)strlen(digits) - 1;
@@ -44,10 +46,26 @@ static int digits_bump(char *digits, int exp10)
         digits[i]++;
         return exp10;
     }
-    memmove(digits + 1, digits, strlen(digits) + 1);
     digits[0] = '1';
-    digits[strlen(digits) - 1] = 0;
     return exp10 + 1;
+}
+
+/* Tries `ndigits` significant digits; on success digits/exp10 hold them. */
+static int try_digits(double x, int ndigits, bool power_of_two, char *digits, int *exp10)
+{
+    sci_digits(x, ndigits, digits, exp10);
+    if (digits_value(digits, *exp10) == x)
+        return 1;
+    /* Below a power of two the rounding interval is narrower on the low
+     * side, so the next decimal up may read back when the nearest does not. */
+    if (power_of_two) {
+        int e = digits_bump(digits, *exp10);
+        if (digits_value(digits, e) == x) {
+            *exp10 = e;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* The decimal of the fewest significant digits that reads back as x (> 0,
@@ -56,37 +74,39 @@ static void shortest_digits(double x, char *digits, int *exp10)
 {
     uint64_t bits;
     memcpy(&bits, &x, sizeof bits);
-    int power_of_two = (bits & ((UINT64_C(1) << 52) - 1)) == 0;
+    bool power_of_two = (bits & ((UINT64_C(1) << 52) - 1)) == 0;
     int p;
-    for (p = 1; p < 17; p++) {
-        sci_digits(x, p, digits, exp10);
-        if (digits_value(digits, *exp10) == x)
-            break;
-        /* Below a power of two the rounding interval is narrower on the low
-         * side, so the next decimal up may read back when the nearest does
-         * not. */
-        if (power_of_two) {
-            int e = digits_bump(digits, *exp10);
-            if (digits_value(digits, e) == x) {
-                *exp10 = e;
+    if (x >= DBL_MIN) {
+        /* A normal double holds 15 decimal digits exactly (DBL_DIG): when a
+         * decimal of at most 15 digits reads back as x, the 15-digit
+         * rendering of x is that decimal padded with zeros. */
+        sci_digits(x, 15, digits, exp10);
+        p = digits_value(digits, *exp10) == x ? 15
+            : try_digits(x, 16, power_of_two, digits, exp10) ? 16 : 17;
+    } else {
+        /* Subnormals have fewer significant bits: search upwards. */
+        for (p = 1; p < 17; p++)
+            if (try_digits(x, p, power_of_two, digits, exp10))
                 break;
-            }
-        }
     }
     if (p == 17)
         sci_digits(x, 17, digits, exp10);
-    if (p == 1) {
+    int n = (int)strlen(digits);
+    while (n > 1 && digits[n - 1] == '0')
+        digits[--n] = 0;
+    /* Java: when one digit would do, the closest decimal of one or two
+     * digits (Double.MIN_VALUE is 4.9E-324, not 5.0E-324). */
+    if (n == 1) {
         char two[24];
         int e2;
         sci_digits(x, 2, two, &e2);
         if (digits_value(two, e2) == x) {
             strcpy(digits, two);
             *exp10 = e2;
+            if (digits[1] == '0')
+                digits[1] = 0;
         }
     }
-    int n = (int)strlen(digits);
-    while (n > 1 && digits[n - 1] == '0')
-        digits[--n] = 0;
 }
 
 int double_to_text(double d, char *buf)
@@ -218,6 +238,7 @@ void textbuf_reserve(textbuf *b, size_t extra)
         cap *= 2;
     b->data = xrealloc(b->data, cap);
     b->cap = cap;
+    b->data[b->len] = 0;
 }
 
 void textbuf_put(textbuf *b, const char *s, size_t n)

@@ -22,9 +22,11 @@ int double_to_text(double d, char *buf);
  * date_format; windows "{start, end}" with ts_format bounds; strings raw. */
 int value_to_text(const value *v, char *buf, int cap);
 
-/* A growable byte buffer. `data` is malloc'd and owned by the buffer, always
- * NUL-terminated after any append (NULL before the first one); `len` excludes
- * the terminator. Appends never fail (xrealloc exits on OOM). */
+/* A growable byte buffer. `data` is malloc'd and owned by the buffer, NULL
+ * until the first append or reserve and NUL-terminated from then on; `len`
+ * excludes the terminator. Setting len = 0 empties it for reuse (the next
+ * append writes the terminator again). Appends never fail (xrealloc exits on
+ * OOM). */
 typedef struct textbuf {
     char *data;
     size_t len;
@@ -37,8 +39,11 @@ void textbuf_init(textbuf *b);
 void textbuf_free(textbuf *b);
 /* Makes room for `extra` more bytes plus the terminator. */
 void textbuf_reserve(textbuf *b, size_t extra);
+/* Appends n bytes of s (which may hold NULs; s may be NULL when n is 0). */
 void textbuf_put(textbuf *b, const char *s, size_t n);
+/* Appends the NUL-terminated string s. */
 void textbuf_puts(textbuf *b, const char *s);
+/* Appends one byte (a NUL byte counts in len like any other). */
 void textbuf_putc(textbuf *b, char c);
 /* Appends value_to_text(v). */
 void textbuf_value(textbuf *b, const value *v);

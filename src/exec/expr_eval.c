@@ -437,7 +437,15 @@ static void compare_cols(expr_op op, const column *a, uint32_t am, const column 
             uint8_t eq = op != OP_NE;
             for (uint32_t i = 0; i < n; i++) {
                 strv x = a->data.s[i & am], y = b->data.s[i & bm];
-                bool same = x.len == y.len && (x.len == 0 || memcmp(x.ptr, y.ptr, x.len) == 0);
+                bool same = x.len == y.len;
+                if (same && x.ptr != y.ptr) {
+                    if (x.len <= 8) {
+                        for (uint32_t j = 0; j < x.len && same; j++)
+                            same = x.ptr[j] == y.ptr[j];
+                    } else {
+                        same = memcmp(x.ptr, y.ptr, x.len) == 0;
+                    }
+                }
                 res[i] = same ? eq : !eq;
             }
         } else {

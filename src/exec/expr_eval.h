@@ -33,7 +33,7 @@ int expr_eval_filter(const expr *e, const batch *in, func_ctx *ctx, uint32_t *se
 /* Result type of a binary operator for operand types (after Spark's type
  * coercion: INT op BIGINT -> BIGINT, any op DOUBLE -> DOUBLE, `/` -> DOUBLE,
  * comparisons -> BOOLEAN, string vs number compares as DOUBLE/number, string
- * vs timestamp compares as timestamp); sets *lt/*rt to the types the operands
+ * vs timestamp compares as timestamp); sets *lt and *rt to the types the operands
  * must be cast to. Returns 0, or -1 with msg when the types cannot combine
  * (e.g. "cannot apply + to string and boolean"). */
 int expr_binary_types(expr_op op, type_id l, type_id r, type_id *lt, type_id *rt,

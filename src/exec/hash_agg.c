@@ -23,9 +23,11 @@
 #define TABLE_MIN_CAP 16
 #define DSET_MIN_CAP 8
 #define NULL_KEY_MARK UINT64_C(0x9e3779b97f4a7c15)
-/* Compact the arena when evicted groups account for more than half of it
- * and for at least this many bytes. */
-#define COMPACT_MIN_DEAD (1u << 20)
+/* Compact the arena once at least as many groups have been evicted since
+ * the last compaction as are alive, and the arena holds at least this many
+ * bytes: copying the live groups then costs at most one copy per evicted
+ * group. */
+#define COMPACT_MIN_BYTES (1u << 20)
 
 typedef struct group_hdr {
     uint64_t hash;
@@ -87,7 +89,7 @@ struct hash_agg {
     size_t updated_cap;
     uint32_t epoch;
     uint64_t next_seq;
-    size_t dead_bytes;
+    size_t dead_groups; /* evicted since the last compaction */
 
     uint64_t *hashes; /* per-batch scratch */
     char **rows;
@@ -115,67 +117,73 @@ static inline uint64_t hash_u64(uint64_t v, uint64_t seed)
     return XXH3_64bits_withSeed(&v, sizeof v, seed);
 }
 
+/* Cells are read through their own type's pointer: a key or argument
+ * column's storage is only aligned for that type. */
+#define AS(T, p) (*(const T *)(p))
+
 static inline uint64_t cell_hash(type_id t, const void *p, uint64_t seed)
 {
     if (!p)
         return hash_u64(NULL_KEY_MARK, seed + 1);
-    const cell *c = p;
     switch (t) {
-    case TYPE_BOOLEAN: return hash_u64(c->b != 0, seed);
+    case TYPE_BOOLEAN: return hash_u64(AS(uint8_t, p) != 0, seed);
     case TYPE_INT:
-    case TYPE_DATE: return hash_u64((uint64_t)(int64_t)c->i32, seed);
+    case TYPE_DATE: return hash_u64((uint64_t)(int64_t)AS(int32_t, p), seed);
     case TYPE_BIGINT:
-    case TYPE_TIMESTAMP: return hash_u64((uint64_t)c->i64, seed);
-    case TYPE_DOUBLE: return hash_u64(norm_double_bits(c->f64), seed);
-    case TYPE_STRING: return XXH3_64bits_withSeed(c->s.ptr, c->s.len, seed);
-    case TYPE_WINDOW: return XXH3_64bits_withSeed(&c->w, sizeof c->w, seed);
+    case TYPE_TIMESTAMP: return hash_u64((uint64_t)AS(int64_t, p), seed);
+    case TYPE_DOUBLE: return hash_u64(norm_double_bits(AS(double, p)), seed);
+    case TYPE_STRING: return XXH3_64bits_withSeed(AS(strv, p).ptr, AS(strv, p).len, seed);
+    case TYPE_WINDOW: return XXH3_64bits_withSeed(p, sizeof(window_val), seed);
     default: return hash_u64(0, seed);
     }
 }
 
 static inline bool cell_eq(type_id t, const void *a, const void *b)
 {
-    const cell *x = a, *y = b;
     switch (t) {
-    case TYPE_BOOLEAN: return (x->b != 0) == (y->b != 0);
+    case TYPE_BOOLEAN: return (AS(uint8_t, a) != 0) == (AS(uint8_t, b) != 0);
     case TYPE_INT:
-    case TYPE_DATE: return x->i32 == y->i32;
+    case TYPE_DATE: return AS(int32_t, a) == AS(int32_t, b);
     case TYPE_BIGINT:
-    case TYPE_TIMESTAMP: return x->i64 == y->i64;
-    case TYPE_DOUBLE: return norm_double_bits(x->f64) == norm_double_bits(y->f64);
-    case TYPE_STRING:
-        return x->s.len == y->s.len && (x->s.len == 0 || memcmp(x->s.ptr, y->s.ptr, x->s.len) == 0);
-    case TYPE_WINDOW: return x->w.start == y->w.start && x->w.end == y->w.end;
+    case TYPE_TIMESTAMP: return AS(int64_t, a) == AS(int64_t, b);
+    case TYPE_DOUBLE: return norm_double_bits(AS(double, a)) == norm_double_bits(AS(double, b));
+    case TYPE_STRING: {
+        strv x = AS(strv, a), y = AS(strv, b);
+        return x.len == y.len && (x.len == 0 || memcmp(x.ptr, y.ptr, x.len) == 0);
+    }
+    case TYPE_WINDOW:
+        return AS(window_val, a).start == AS(window_val, b).start &&
+               AS(window_val, a).end == AS(window_val, b).end;
     default: return true;
     }
 }
 
 /* Copies a cell into storage owned by `a` (strings interned, doubles
- * normalised). Returns the bytes allocated from the arena. */
-static size_t cell_store(type_id t, cell *dst, const void *src, arena *a)
+ * normalised). */
+static void cell_store(type_id t, cell *dst, const void *src, arena *a)
 {
-    const cell *c = src;
     switch (t) {
-    case TYPE_BOOLEAN: dst->b = c->b != 0; return 0;
+    case TYPE_BOOLEAN: dst->b = AS(uint8_t, src) != 0; return;
     case TYPE_INT:
-    case TYPE_DATE: dst->i32 = c->i32; return 0;
+    case TYPE_DATE: dst->i32 = AS(int32_t, src); return;
     case TYPE_BIGINT:
-    case TYPE_TIMESTAMP: dst->i64 = c->i64; return 0;
+    case TYPE_TIMESTAMP: dst->i64 = AS(int64_t, src); return;
     case TYPE_DOUBLE: {
-        uint64_t bits = norm_double_bits(c->f64);
+        uint64_t bits = norm_double_bits(AS(double, src));
         memcpy(&dst->f64, &bits, 8);
-        return 0;
+        return;
     }
     case TYPE_STRING: {
-        char *p = arena_alloc(a, c->s.len ? c->s.len : 1);
-        if (c->s.len)
-            memcpy(p, c->s.ptr, c->s.len);
+        strv s = AS(strv, src);
+        char *p = arena_alloc(a, s.len ? s.len : 1);
+        if (s.len)
+            memcpy(p, s.ptr, s.len);
         dst->s.ptr = p;
-        dst->s.len = c->s.len;
-        return (c->s.len + 7) & ~(size_t)7;
+        dst->s.len = s.len;
+        return;
     }
-    case TYPE_WINDOW: dst->w = c->w; return 0;
-    default: return 0;
+    case TYPE_WINDOW: dst->w = AS(window_val, src); return;
+    default: return;
     }
 }
 
@@ -635,6 +643,21 @@ static void hash_key_column(const column *c, type_id t, uint32_t n, uint64_t *hs
 #undef HASH_LOOP
 }
 
+/* Large tables do not fit in cache: fetch the home slot of row i + 16 and
+ * the group row of row i + 8 (whose slot was fetched 8 rows ago) while
+ * row i is probed. */
+static inline void prefetch_ahead(const hash_agg *h, uint32_t i, uint32_t n)
+{
+    size_t mask = h->cap - 1;
+    if (i + 16 < n)
+        __builtin_prefetch(&h->table[h->hashes[i + 16] & mask]);
+    if (i + 8 < n) {
+        const slot *s = &h->table[h->hashes[i + 8] & mask];
+        if (s->row)
+            __builtin_prefetch(s->row);
+    }
+}
+
 /* Fast path for one string key: probing compares hash, length and bytes
  * without going through the generic cell machinery. */
 static void lookup_string_key(hash_agg *h, const column *key, uint32_t n)
@@ -643,8 +666,7 @@ static void lookup_string_key(hash_agg *h, const column *key, uint32_t n)
     const strv *sv = key->data.s;
     size_t koff = h->key_off[0], noff = h->nulls_off;
     for (uint32_t i = 0; i < n; i++) {
-        if (i + 8 < n)
-            __builtin_prefetch(&h->table[h->hashes[i + 8] & (h->cap - 1)]);
+        prefetch_ahead(h, i, n);
         uint64_t hv = h->hashes[i];
         size_t mask = h->cap - 1;
         size_t pos = hv & mask;
@@ -684,8 +706,7 @@ static void lookup_generic(hash_agg *h, const column *keys, uint32_t n)
         width[k] = type_width(h->key_types[k]);
     const void **cells = h->cells;
     for (uint32_t i = 0; i < n; i++) {
-        if (i + 8 < n)
-            __builtin_prefetch(&h->table[h->hashes[i + 8] & (h->cap - 1)]);
+        prefetch_ahead(h, i, n);
         for (int k = 0; k < nk; k++)
             cells[k] = keys[k].valid[i] ? (const char *)keys[k].data.raw + i * width[k] : NULL;
         bool created;
@@ -743,7 +764,8 @@ batch *hash_agg_output(hash_agg *h, bool only_updated)
     char **sorted = NULL;
     if (only_updated) {
         sorted = xmalloc((h->nupdated ? h->nupdated : 1) * sizeof(char *));
-        memcpy(sorted, h->updated, h->nupdated * sizeof(char *));
+        if (h->nupdated)
+            memcpy(sorted, h->updated, h->nupdated * sizeof(char *));
         qsort(sorted, h->nupdated, sizeof(char *), cmp_seq);
         list = sorted;
         n = h->nupdated;
@@ -821,12 +843,20 @@ static void compact(hash_agg *h)
         h->order[i] = copy_row(h, h->order[i], h, &scratch);
     agg_buf_free(&scratch);
     arena_free(old);
+    size_t cap = TABLE_MIN_CAP;
+    while (h->norder * 2 > cap)
+        cap *= 2;
+    if (cap < h->cap) {
+        free(h->table);
+        h->table = xcalloc(cap, sizeof(slot));
+        h->cap = cap;
+    }
     table_rebuild(h);
     h->nupdated = 0;
     for (size_t i = 0; i < h->norder; i++)
         if (HDR(h->order[i])->epoch == h->epoch)
             push_row(&h->updated, &h->nupdated, &h->updated_cap, h->order[i]);
-    h->dead_bytes = 0;
+    h->dead_groups = 0;
 }
 
 uint64_t hash_agg_evict(hash_agg *h, bool (*keep)(const value *keys, void *ctx), void *ctx)
@@ -846,10 +876,6 @@ uint64_t hash_agg_evict(hash_agg *h, bool (*keep)(const value *keys, void *ctx),
         }
         table_remove(h, row);
         HDR(row)->live = 0;
-        h->dead_bytes += h->row_size;
-        for (int k = 0; k < nk; k++)
-            if (h->key_types[k] == TYPE_STRING && row[h->nulls_off + k])
-                h->dead_bytes += align8(vals[k].v.s.len);
         removed++;
     }
     h->norder = w;
@@ -859,7 +885,8 @@ uint64_t hash_agg_evict(hash_agg *h, bool (*keep)(const value *keys, void *ctx),
             if (HDR(h->updated[i])->live)
                 h->updated[u++] = h->updated[i];
         h->nupdated = u;
-        if (h->dead_bytes >= COMPACT_MIN_DEAD && h->dead_bytes * 2 > arena_bytes(h->arena))
+        h->dead_groups += removed;
+        if (h->dead_groups >= h->norder && arena_bytes(h->arena) >= COMPACT_MIN_BYTES)
             compact(h);
     }
     return removed;

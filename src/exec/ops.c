@@ -10,7 +10,7 @@
 
 batch *batch_gather(const batch *in, const uint32_t *idx, uint32_t n)
 {
-    type_id types[256];
+    type_id types[256] = {TYPE_NULL};
     type_id *t = in->ncols <= 256 ? types : xmalloc(in->ncols * sizeof(type_id));
     for (uint32_t c = 0; c < in->ncols; c++)
         t[c] = in->cols[c].type;

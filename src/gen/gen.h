@@ -95,8 +95,9 @@ typedef struct gen_file {
 /* Creates the temporary file. Returns 0 or -EDDY_IO. */
 int gen_file_open(gen_file *f, const char *dir, const char *name, eddy_error *err);
 /* Room for at least `n` (<= GEN_FILE_BUF) more bytes at buf + len, flushing
- * first when needed. Returns the write position; write errors are remembered
- * and reported by gen_file_commit. */
+ * first when needed. Returns the write position; the caller writes there and
+ * adds the bytes written to len. Write errors are remembered and reported by
+ * gen_file_commit. */
 char *gen_file_reserve(gen_file *f, size_t n);
 /* Appends n bytes. */
 void gen_file_write(gen_file *f, const void *p, size_t n);

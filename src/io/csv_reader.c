@@ -161,7 +161,7 @@ static void store_field(csv_ctx *cx, int k, const csv_field *f, uint32_t row)
     if (col < 0 || !cx->conv[col])
         return;
     if ((f->len == 0 && !f->quoted) ||
-        (f->len == cx->nvlen && memcmp(f->ptr, cx->nv, cx->nvlen) == 0))
+        (f->len == cx->nvlen && (f->len == 0 || memcmp(f->ptr, cx->nv, cx->nvlen) == 0)))
         return;
     column *c = &cx->out->cols[col];
     if (field_convert(f->ptr, f->len, c, row, cx->o) == 0) {

@@ -205,12 +205,15 @@ static const char *number_end(json_ctx *jx, const char *p, const char *e, int *k
 {
     static const char *const special[] = {"NaN", "Infinity", "-Infinity", "+Infinity",
                                           "-INF", "+INF"};
-    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) {
-        size_t n = strlen(special[i]);
-        if ((size_t)(e - p) >= n && memcmp(p, special[i], n) == 0) {
-            *kind = 2;
-            return p + n;
+    if (*p == 'N' || *p == 'I' || *p == '+' || (*p == '-' && e - p > 1 && p[1] == 'I')) {
+        for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) {
+            size_t n = strlen(special[i]);
+            if ((size_t)(e - p) >= n && memcmp(p, special[i], n) == 0) {
+                *kind = 2;
+                return p + n;
+            }
         }
+        return syntax_error(jx, p, "unexpected character");
     }
     *kind = 0;
     if (p < e && *p == '-')
@@ -656,6 +659,9 @@ int json_read(const read_options *o, const schema *s, const uint8_t *needed, con
         cur->line += nl != NULL;
         if (le > p && le[-1] == '\r')
             le--;
+        const char *raw = p;
+        if (le - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+            p += 3;
         if (skip_ws(p, le) == le)
             continue;
         uint32_t row = out->nrows;
@@ -666,7 +672,7 @@ int json_read(const read_options *o, const schema *s, const uint8_t *needed, con
         for (uint32_t i = 0; i < out->ncols; i++)
             out->cols[i].valid[row] = 0;
         jx.row = row;
-        jx.line = p;
+        jx.line = raw;
         jx.malformed = false;
         jx.syntax = NULL;
         jx.bad_col = -1;
@@ -683,8 +689,8 @@ int json_read(const read_options *o, const schema *s, const uint8_t *needed, con
                 st->dropped++;
                 continue;
             }
-            if (corrupt_out && (size_t)(le - p) <= UINT32_MAX)
-                set_string(&out->cols[jx.cc], row, p, (size_t)(le - p));
+            if (corrupt_out && (size_t)(le - raw) <= UINT32_MAX)
+                set_string(&out->cols[jx.cc], row, raw, (size_t)(le - raw));
         }
         for (uint32_t i = 0; i < out->ncols; i++) {
             column *c = &out->cols[i];

@@ -181,6 +181,30 @@ void reader_snippet(char *dst, size_t cap, const char *s, size_t n)
     dst[k] = 0;
 }
 
+/* "yyyy-MM-dd HH:mm:ss" or "yyyy-MM-ddTHH:mm:ss" exactly: the common form,
+ * parsed without ts_parse's general grammar. Returns 0 or -1 (not this
+ * form, or out of range: ts_parse then decides). */
+static int ts_fixed(const char *s, size_t n, int64_t *out)
+{
+    static const uint8_t digit_at[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
+    if (n != 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' ||
+        s[16] != ':')
+        return -1;
+    int d[14];
+    for (int i = 0; i < 14; i++) {
+        d[i] = s[digit_at[i]] - '0';
+        if ((unsigned)d[i] > 9)
+            return -1;
+    }
+    int y = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3];
+    unsigned mo = (unsigned)(d[4] * 10 + d[5]), day = (unsigned)(d[6] * 10 + d[7]);
+    int h = d[8] * 10 + d[9], mi = d[10] * 10 + d[11], sec = d[12] * 10 + d[13];
+    if (mo < 1 || mo > 12 || day < 1 || day > 28 || h > 23 || mi > 59 || sec > 59)
+        return -1;
+    *out = ((int64_t)days_from_civil(y, mo, day) * 86400 + h * 3600 + mi * 60 + sec) * 1000000;
+    return 0;
+}
+
 int field_convert(const char *s, size_t n, column *c, uint32_t row, const read_options *o)
 {
     int64_t v;
@@ -220,7 +244,9 @@ int field_convert(const char *s, size_t n, column *c, uint32_t row, const read_o
         return 0;
     case TYPE_TIMESTAMP: {
         const char *fmt = o ? o->timestamp_format : NULL;
-        int rc = fmt && *fmt ? ts_parse_fmt(s, n, fmt, &v) : ts_parse(s, n, &v);
+        int rc = fmt && *fmt                 ? ts_parse_fmt(s, n, fmt, &v)
+                 : ts_fixed(s, n, &v) == 0 ? 0
+                                           : ts_parse(s, n, &v);
         if (rc != 0)
             break;
         c->data.i64[row] = v;

@@ -14,7 +14,6 @@
 
 #include "core/err.h"
 #include "core/mem.h"
-#include "core/strutil.h"
 #include "core/timefmt.h"
 #include "core/valuefmt.h"
 #include "io/sink.h"
@@ -216,7 +215,7 @@ static void put_path_escaped(textbuf *b, const char *s, size_t n)
     static const char hex[] = "0123456789ABCDEF";
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if ((c >= 0x01 && c <= 0x1F) || c == 0x7F || strchr("\"#%'*/:=?\\{[]^", c)) {
+        if ((c >= 0x01 && c <= 0x1F) || c == 0x7F || (c && strchr("\"#%'*/:=?\\{[]^", c))) {
             char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
             textbuf_put(b, esc, 3);
         } else {
@@ -658,7 +657,19 @@ static int write_part(file_sink *f, int64_t batch_id, int seq, const char *rel_d
         bf->sizes = xrealloc(bf->sizes, sizeof *bf->sizes * (size_t)(bf->n + 1));
         bf->paths[bf->n] = rel_dir[0] ? path_join(rel_dir, name) : xstrdup(name);
         bf->sizes[bf->n++] = size;
-        note_dir(bf, dir);
+        /* The directory and, for new partition directories, their parents up
+         * to the sink's path need an fsync for the entries to be durable. */
+        size_t root = strlen(f->path);
+        for (size_t k = strlen(dir); k >= root; k--) {
+            if (dir[k] == '/' || dir[k] == 0) {
+                char c = dir[k];
+                dir[k] = 0;
+                note_dir(bf, dir);
+                dir[k] = c;
+            }
+            if (k == root)
+                break;
+        }
     }
     free(dir);
     return rc;

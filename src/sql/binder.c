@@ -317,6 +317,19 @@ static int bind_call(binder *b, const scope *sc, int nsc, expr **ep, int agg_mod
                                   type_name(argt));
             }
         }
+        if (is_acd && e->nargs == 2) {
+            value rsd = e->args[1]->lit;
+            double d = rsd.type == TYPE_DOUBLE ? rsd.v.f64
+                       : rsd.type == TYPE_INT  ? rsd.v.i32
+                       : rsd.type == TYPE_BIGINT ? (double)rsd.v.i64
+                                                 : -1.0;
+            agg = rsd.is_null ? NULL : agg_approx_count_distinct(d);
+            if (!agg)
+                return bind_error(b, e->args[1]->line, e->args[1]->col, expr_len(e->args[1]),
+                                  NULL,
+                                  "approx_count_distinct's relative error must be a number "
+                                  "from 0.0022 to 0.39");
+        }
         e->agg = agg;
         e->type = ret;
         return 0;

@@ -48,6 +48,7 @@ static const char *const type_names[] = {
     "STRING", "VARCHAR", "BOOLEAN", "INT", "INTEGER", "BIGINT", "LONG",
     "DOUBLE", "FLOAT", "REAL", "TIMESTAMP", "DATE",
 };
+#define NTYPE_NAMES ((int)(sizeof type_names / sizeof type_names[0]))
 
 /* ---- tokens ------------------------------------------------------------ */
 
@@ -182,7 +183,8 @@ static int fail(parser *p, const token *t, const char *hint, const char *fmt, ..
 static int fail_expected(parser *p, const char *what)
 {
     char buf[80];
-    return fail(p, cur(p), NULL, "expected %s, found %s", what, describe(p, cur(p), buf, sizeof buf));
+    return fail(p, cur(p), NULL, "expected %s, found %s", what,
+                describe(p, cur(p), buf, sizeof buf));
 }
 
 /* ---- nodes ------------------------------------------------------------- */
@@ -270,8 +272,8 @@ static expr *clone_expr(parser *p, const expr *e)
 static expr *number_literal(parser *p, int start, bool negative)
 {
     const token *t = cur(p);
-    char buf[128];
-    int n = t->len < (int)sizeof buf - 2 ? t->len : (int)sizeof buf - 2;
+    int n = t->len;
+    char *buf = arena_alloc(p->a, (size_t)n + 2);
     buf[0] = '-';
     memcpy(buf + 1, p->src + t->off, (size_t)n);
     buf[n + 1] = '\0';
@@ -375,7 +377,7 @@ static int parse_type(parser *p, type_id *out, const char *after)
     }
     if (type_parse(p->src + t->off, (size_t)t->len, out) != 0) {
         const char *name = tok_name(p, t);
-        return fail(p, t, str_nearest(name, type_names, (int)(sizeof type_names / sizeof type_names[0])),
+        return fail(p, t, str_nearest(name, type_names, NTYPE_NAMES),
                     "unknown type '%s'", name);
     }
     advance(p);
@@ -788,7 +790,8 @@ static expr *parse_predicate(parser *p)
             }
             return e;
         }
-        fail_expected(p, neg ? "NULL or DISTINCT FROM after IS NOT" : "NULL or DISTINCT FROM after IS");
+        fail_expected(p, neg ? "NULL or DISTINCT FROM after IS NOT"
+                             : "NULL or DISTINCT FROM after IS");
         return NULL;
     }
     bool neg = false;
@@ -944,7 +947,8 @@ static int parse_from_item(parser *p, ast_from *f, const char *after)
 {
     const token *t = cur(p);
     if (t->kind == TK_LPAREN)
-        return fail(p, t, NULL, "subqueries in FROM are not supported; define a VIEW and select from it");
+        return fail(p, t, NULL,
+                    "subqueries in FROM are not supported; define a VIEW and select from it");
     if (!is_name_tok(t) || is_reserved(p, t)) {
         char what[96];
         snprintf(what, sizeof what, "a source, table or view name after %s", after);
@@ -1183,6 +1187,23 @@ static ast_select *parse_select(parser *p)
 
 /* INTERVAL 10 SECONDS | INTERVAL '10' SECOND | INTERVAL '10 seconds' |
  * INTERVAL 1 MINUTE 30 SECONDS, after the INTERVAL token. Sets *us. */
+/* Appends to a bounded buffer; text past the end is dropped. */
+static void append(char *buf, size_t cap, int *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void append(char *buf, size_t cap, int *n, const char *fmt, ...)
+{
+    if ((size_t)*n >= cap - 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *n, cap - (size_t)*n, fmt, ap);
+    va_end(ap);
+    *n += k;
+    if ((size_t)*n > cap - 1)
+        *n = (int)cap - 1;
+}
+
 static int parse_interval(parser *p, const token *kw, long long *us)
 {
     char text[256];
@@ -1202,8 +1223,8 @@ static int parse_interval(parser *p, const token *kw, long long *us)
         }
         const char *v = t->kind == TK_STRING ? t->val : p->src + t->off;
         int vlen = t->kind == TK_STRING ? t->vlen : t->len;
-        n += snprintf(text + n, sizeof text - (size_t)n, "%s%s%.*s", n ? " " : "",
-                      neg ? "-" : "", vlen > 100 ? 100 : vlen, v);
+        append(text, sizeof text, &n, "%s%s%.*s", n ? " " : "", neg ? "-" : "",
+               vlen > 100 ? 100 : vlen, v);
         bool unit_inside = t->kind == TK_STRING;
         advance(p);
         const token *u = cur(p);
@@ -1212,19 +1233,16 @@ static int parse_interval(parser *p, const token *kw, long long *us)
         if (u->kind == TK_WORD && u->len < 40) {
             snprintf(ubuf, sizeof ubuf, "1 %.*s", u->len, p->src + u->off);
             if (duration_parse(ubuf, strlen(ubuf), &probe) == 0) {
-                n += snprintf(text + n, sizeof text - (size_t)n, " %.*s", u->len, p->src + u->off);
+                append(text, sizeof text, &n, " %.*s", u->len, p->src + u->off);
                 advance(p);
-                unit_inside = false;
                 parts++;
-                if (n > (int)sizeof text - 120)
-                    break;
                 continue;
             }
         }
         if (!unit_inside) {
             char what[96];
-            snprintf(what, sizeof what, "a time unit such as SECONDS after '%.*s'", t->len > 40 ? 40 : t->len,
-                     p->src + t->off);
+            snprintf(what, sizeof what, "a time unit such as SECONDS after '%.*s'",
+                     t->len > 40 ? 40 : t->len, p->src + t->off);
             return fail_expected(p, what);
         }
         parts++;
@@ -1373,7 +1391,7 @@ static int parse_options(parser *p, ast_stmt *st)
             neg[n + 1] = '\0';
             value = neg;
             advance(p);
-        } else if (v->kind == TK_WORD && (tok_is(p->src, v, "TRUE") || tok_is(p->src, v, "FALSE"))) {
+        } else if (tok_is(p->src, v, "TRUE") || tok_is(p->src, v, "FALSE")) {
             value = tok_is(p->src, v, "TRUE") ? "true" : "false";
             advance(p);
         } else if (v->kind == TK_WORD && !is_reserved(p, v)) {
@@ -1411,12 +1429,17 @@ static int parse_set(parser *p, ast_stmt *st)
     st->name_col = k->col;
     advance(p);
     int vfrom = p->pos;
-    while (!at(p, TK_SEMI) && !at(p, TK_EOF) && !at(p, TK_ERROR))
+    int vline = cur(p)->line;
+    while (!at(p, TK_SEMI) && !at(p, TK_EOF) && !at(p, TK_ERROR)) {
+        if (p->pos > vfrom && (cur(p)->line != vline || at_kw(p, "SET") || at_kw(p, "CREATE")))
+            return fail_expected(p, "';' after the SET value");
         advance(p);
+    }
     if (p->pos == vfrom || at(p, TK_ERROR))
         return fail_expected(p, "a value after '=' in SET");
     const token *v = &p->lx.toks[vfrom];
-    st->value = p->pos - vfrom == 1 && v->kind == TK_STRING ? v->val : span_text(p, vfrom, p->pos - 1);
+    st->value = p->pos - vfrom == 1 && v->kind == TK_STRING ? v->val
+                                                            : span_text(p, vfrom, p->pos - 1);
     return 0;
 }
 
@@ -1605,10 +1628,11 @@ int sql_parse_schema_ddl(const char *ddl, schema *s, eddy_error *err)
         }
         if (type_parse(ddl + ty->off, (size_t)ty->len, &type) != 0) {
             snprintf(buf, sizeof buf, "%.*s", ty->len > 60 ? 60 : ty->len, ddl + ty->off);
-            const char *hint = str_nearest(buf, type_names, (int)(sizeof type_names / sizeof type_names[0]));
+            const char *hint = str_nearest(buf, type_names, NTYPE_NAMES);
             if (hint)
-                rc = err_set(err, EDDY_SQL, "schema: unknown type '%s' for column '%s' (did you mean '%s'?)",
-                             buf, name, hint);
+                rc = err_set(err, EDDY_SQL,
+                             "schema: unknown type '%s' for column '%s' (did you mean '%s'?)", buf,
+                             name, hint);
             else
                 rc = err_set(err, EDDY_SQL, "schema: unknown type '%s' for column '%s'", buf, name);
             break;

@@ -422,15 +422,15 @@ static void test_hll_accuracy(void **unused)
     const agg_func *f = agg_lookup("approx_count_distinct");
     uint32_t n = 300000;
     int64_t *v = xmalloc(n * sizeof(int64_t));
-    /* Each distinct value three times. */
+    /* 0..d-1, each three times. */
     struct {
         uint32_t distinct;
         double tol;
-    } cases[] = {{10, 0}, {101, 0.02}, {1000, 0.05}, {100000, 0.05}};
+    } cases[] = {{10, 0}, {101, 0.05}, {1000, 0.05}, {100000, 0.05}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         uint32_t d = cases[k].distinct;
         for (uint32_t i = 0; i < 3 * d; i++)
-            v[i] = (int64_t)(i % d) * 7919;
+            v[i] = (int64_t)(i % d);
         column c = col_i64(TYPE_BIGINT, v, NULL, 3 * d);
         int64_t est = agg1(f, TYPE_BIGINT, &c, 3 * d, a, &out).v.i64;
         column_free(&out);
@@ -441,8 +441,9 @@ static void test_hll_accuracy(void **unused)
     }
     free(v);
 
-    /* Strings, with NULLs and repeats: small sets are counted exactly. */
-    char names[40][8];
+    /* Strings, with NULLs and repeats: linear counting, off by at most one
+     * register collision for 40 values in 512 registers. */
+    char names[40][16];
     const char *s[80];
     for (int i = 0; i < 40; i++) {
         snprintf(names[i], sizeof names[i], "n%d", i);
@@ -450,7 +451,7 @@ static void test_hll_accuracy(void **unused)
         s[2 * i + 1] = i % 3 ? names[i] : NULL;
     }
     column cs = col_str(s, 80);
-    assert_int_equal(agg1(f, TYPE_STRING, &cs, 80, a, &out).v.i64, 40);
+    assert_in_range(agg1(f, TYPE_STRING, &cs, 80, a, &out).v.i64, 39, 41);
     column_free(&out);
     assert_int_equal(agg1(f, TYPE_STRING, &cs, 0, a, &out).v.i64, 0);
     column_free(&out);
@@ -462,6 +463,34 @@ static void test_hll_accuracy(void **unused)
     assert_int_equal(agg1(f, TYPE_DOUBLE, &cd, 3, a, &out).v.i64, 2);
     column_free(&out);
     column_free(&cd);
+
+    /* Unbiased with the expected spread (1.04 / sqrt(512) = 4.6%) over many
+     * random sets, including the range where HLL++ corrects the raw
+     * estimate's bias (about 400 to 2560 for p = 9). */
+    uint64_t rng = 88172645463325252ULL;
+    int64_t *r = xmalloc(4000 * sizeof(int64_t));
+    uint32_t sizes[] = {300, 1000, 2000, 4000};
+    for (int k = 0; k < 4; k++) {
+        double sum = 0, sq = 0;
+        for (int t = 0; t < 60; t++) {
+            for (uint32_t i = 0; i < sizes[k]; i++) {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                r[i] = (int64_t)rng;
+            }
+            column cr = col_i64(TYPE_BIGINT, r, NULL, sizes[k]);
+            double e = (agg1(f, TYPE_BIGINT, &cr, sizes[k], a, &out).v.i64 - (double)sizes[k]) /
+                       sizes[k];
+            column_free(&out);
+            column_free(&cr);
+            sum += e;
+            sq += e * e;
+        }
+        if (fabs(sum / 60) > 0.015 || sqrt(sq / 60) > 0.065)
+            fail_msg("HLL at %u: mean error %.4f, rmse %.4f", sizes[k], sum / 60, sqrt(sq / 60));
+    }
+    free(r);
 
     /* A finer precision is more accurate. */
     const agg_func *fine = agg_approx_count_distinct(0.01);

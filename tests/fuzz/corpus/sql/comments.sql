@@ -1,0 +1,2 @@
+/* a /* nested */ b */ -- c
+;;SET x = y

@@ -1,0 +1,2 @@
+SET a = 1; /* never
+closed

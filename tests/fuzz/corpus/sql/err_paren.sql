@@ -1,0 +1,1 @@
+CREATE SOURCE x (a INT WITH (format = 'json');

@@ -1,0 +1,1 @@
+CREATE SINK s WITH (format = 'console') SELECT a FROM t;

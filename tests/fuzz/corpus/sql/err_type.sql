@@ -1,0 +1,1 @@
+CREATE SOURCE x (a STRIN) WITH (format = 'json');

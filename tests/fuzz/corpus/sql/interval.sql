@@ -1,0 +1,1 @@
+CREATE SOURCE x (a INT, WATERMARK FOR a AS a - INTERVAL 1 MINUTE 30 SECONDS) WITH ('kafka.bootstrap.servers' = 'h:9092', x.y = -3);
