@@ -8,29 +8,40 @@
 
 #include "core/mem.h"
 
+/* Optimal string alignment distance (Levenshtein plus adjacent
+ * transpositions, so "rnu" is one edit from "run"). Three rolling rows. */
 int str_edit_distance(const char *a, const char *b)
 {
     size_t n = strlen(a), m = strlen(b);
-    int *row = xmalloc((m + 1) * sizeof(int));
+    int *prev2 = xmalloc((m + 1) * sizeof(int));
+    int *prev = xmalloc((m + 1) * sizeof(int));
+    int *cur = xmalloc((m + 1) * sizeof(int));
     for (size_t j = 0; j <= m; j++)
-        row[j] = (int)j;
+        prev[j] = (int)j;
     for (size_t i = 1; i <= n; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
+        cur[0] = (int)i;
+        int ai = tolower((unsigned char)a[i - 1]);
         for (size_t j = 1; j <= m; j++) {
-            int up = row[j];
-            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-            int best = diag + cost;
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
+            int bj = tolower((unsigned char)b[j - 1]);
+            int best = prev[j - 1] + (ai != bj);
+            if (prev[j] + 1 < best)
+                best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best)
+                best = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && ai == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == bj && prev2[j - 2] + 1 < best)
+                best = prev2[j - 2] + 1;
+            cur[j] = best;
         }
+        int *t = prev2;
+        prev2 = prev;
+        prev = cur;
+        cur = t;
     }
-    int d = row[m];
-    free(row);
+    int d = prev[m];
+    free(prev2);
+    free(prev);
+    free(cur);
     return d;
 }
 

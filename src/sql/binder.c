@@ -1041,6 +1041,40 @@ agg_fail:
 
 /* ---- statements --------------------------------------------------------- */
 
+/* Options whose values have a fixed shape, checked here so a bad value gets
+ * a position instead of failing when the query starts. */
+static int check_option_values(binder *b, const ast_stmt *st)
+{
+    static const char *const bools[] = {"header", "latestFirst", "multiLine", NULL};
+    static const char *const ints[] = {"maxFilesPerTrigger", "rowsPerSecond", "numRows",
+                                       "numPartitions", NULL};
+    static const char *const chars[] = {"sep", "delimiter", "quote", "escape", NULL};
+    for (int i = 0; i < st->opts.n; i++) {
+        const option_kv *kv = &st->opts.kv[i];
+        eddy_error e2;
+        int rc = 0;
+        for (int k = 0; bools[k] && rc == 0; k++) {
+            bool v;
+            if (str_ieq(kv->key, bools[k]))
+                rc = options_bool(&st->opts, kv->key, false, &v, &e2);
+        }
+        for (int k = 0; ints[k] && rc == 0; k++) {
+            int64_t v;
+            if (str_ieq(kv->key, ints[k]))
+                rc = options_int(&st->opts, kv->key, 0, &v, &e2);
+        }
+        for (int k = 0; chars[k] && rc == 0; k++) {
+            char v;
+            if (str_ieq(kv->key, chars[k]))
+                rc = options_char(&st->opts, kv->key, 0, &v, &e2);
+        }
+        if (rc)
+            return bind_error(b, kv->line ? kv->line : st->line, kv->line ? kv->col : st->col,
+                              (int)strlen(kv->key), NULL, "%s", e2.message);
+    }
+    return 0;
+}
+
 static int check_options(binder *b, const ast_stmt *st, const char *what, const char *format,
                          const char *const *known, const char *const *extra)
 {
@@ -1053,7 +1087,7 @@ static int check_options(binder *b, const ast_stmt *st, const char *what, const 
     all[n] = NULL;
     int bad = options_first_unknown(&st->opts, all, NULL);
     if (bad < 0)
-        return 0;
+        return check_option_values(b, st);
     const option_kv *kv = &st->opts.kv[bad];
     return bind_error(b, kv->line ? kv->line : st->line, kv->line ? kv->col : st->col,
                       (int)strlen(kv->key), str_nearest(kv->key, all, n),

@@ -27,6 +27,7 @@ typedef struct parser {
     lex_result lx;
     int pos;
     int depth;
+    int case_depth; /* CASE expressions being parsed: END closes them */
     bool failed;
     eddy_error *err;
     ast_stmt *stmts;
@@ -446,7 +447,7 @@ static expr *parse_call(parser *p)
     advance(p);
     e->args = args.v;
     e->nargs = args.n;
-    if (at_kw(p, "OVER")) {
+    if (at_kw(p, "OVER") && peek(p, 1)->kind == TK_LPAREN) {
         fail(p, cur(p), NULL, "window functions (OVER) are not supported");
         return NULL;
     }
@@ -457,12 +458,22 @@ static expr *parse_call(parser *p)
     return finish(p, e, start);
 }
 
+static expr *parse_case_body(parser *p, int start);
+
 /* CASE [operand] WHEN ... THEN ... [ELSE ...] END; the simple form becomes
  * operand = value conditions (each with its own copy of the operand). */
 static expr *parse_case(parser *p)
 {
     int start = p->pos;
     advance(p);
+    p->case_depth++;
+    expr *e = parse_case_body(p, start);
+    p->case_depth--;
+    return e;
+}
+
+static expr *parse_case_body(parser *p, int start)
+{
     expr *operand = NULL;
     if (!at_kw(p, "WHEN")) {
         operand = parse_expr(p);
@@ -616,7 +627,7 @@ static expr *parse_primary(parser *p)
     }
     if (next == TK_LPAREN)
         return parse_call(p);
-    if (is_reserved(p, t)) {
+    if (is_reserved(p, t) || (p->case_depth && at_kw(p, "END"))) {
         fail_no_expr(p);
         return NULL;
     }
@@ -1281,7 +1292,7 @@ static int parse_watermark(parser *p, ast_stmt *st)
     const token *kw = cur(p);
     if (!accept_kw(p, "INTERVAL"))
         return fail_expected(p, "INTERVAL after '-' in WATERMARK");
-    long long us;
+    long long us = 0;
     if (parse_interval(p, kw, &us) != 0)
         return -EDDY_SQL;
     if (us < 0)

@@ -11,7 +11,7 @@ nfiles=$(ls vote_stream | wc -l)
 "$EDDY" run "$ROOT/examples/votes.sql" --available-now --no-ui --log-level warn > out.txt 2> err.txt \
   && ok || { bad "eddy run exited $?"; cat err.txt; }
 for c in "Donald Trump" "Kamala Harris" "Jill Stein"; do
-  printf '%s\t%s\n' "$c" "$(cat vote_stream/* | grep -c "\"candidate\":\"$c\"")"
+  printf '%s\t%s\n' "$c" "$(cat vote_stream/* | grep -c "\"candidate\": *\"$c\"")"
 done | console_table 0 candidate count > want.txt
 check_same "votes per candidate" want.txt out.txt
 finish

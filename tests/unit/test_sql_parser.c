@@ -889,6 +889,10 @@ static void test_errors(void **state)
                  "t.sql:1:44: error: expected END to close CASE, found 'FROM'\n"
                  "  CREATE VIEW v AS SELECT CASE WHEN a THEN 1 FROM t\n"
                  "                                             ^~~~");
+    expect_error("CREATE VIEW v AS SELECT CASE WHEN a THEN 1 ELSE END FROM t",
+                 "t.sql:1:49: error: expected expression after 'ELSE', found 'END'\n"
+                 "  CREATE VIEW v AS SELECT CASE WHEN a THEN 1 ELSE END FROM t\n"
+                 "                                                  ^~~");
     expect_error("CREATE VIEW v AS SELECT count(a b) FROM t",
                  "t.sql:1:33: error: expected ',' or ')' in the arguments of count(), found 'b'\n"
                  "  CREATE VIEW v AS SELECT count(a b) FROM t\n"
