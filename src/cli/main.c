@@ -1,6 +1,7 @@
 /* The eddy command: a thin user of the library (include/eddy.h). Parses the
  * command line of SPEC §1 and dispatches to run, explain, gen, demo, version. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +225,10 @@ out:
 
 int main(int argc, char **argv)
 {
+    /* Column vectors of 64 Ki rows are allocated and freed every chunk; keep
+     * them on the heap instead of fresh zeroed mmaps each time. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 #include "core/mem.h"
 
@@ -154,6 +155,18 @@ rcbuf *rcbuf_new(size_t len)
     rcbuf *b = xmalloc(sizeof(rcbuf) + len + 1);
     b->refs = 1;
     b->len = len;
+    b->data = b->inline_data;
+    b->map_len = 0;
+    return b;
+}
+
+rcbuf *rcbuf_mapped(void *map, size_t len)
+{
+    rcbuf *b = xmalloc(sizeof(rcbuf));
+    b->refs = 1;
+    b->len = len;
+    b->data = map;
+    b->map_len = len;
     return b;
 }
 
@@ -165,8 +178,11 @@ rcbuf *rcbuf_ref(rcbuf *b)
 
 void rcbuf_unref(rcbuf *b)
 {
-    if (b && --b->refs == 0)
+    if (b && --b->refs == 0) {
+        if (b->map_len)
+            munmap(b->data, b->map_len);
         free(b);
+    }
 }
 
 void batch_keep(batch *b, rcbuf *buf)

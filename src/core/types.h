@@ -110,11 +110,16 @@ void column_set(column *c, uint32_t i, const value *v);
 typedef struct rcbuf {
     int refs;
     size_t len;
-    char data[];
+    char *data;     /* the bytes: inline after the header, or a mapping */
+    size_t map_len; /* > 0: data is an mmap of map_len bytes (munmap'd) */
+    char inline_data[];
 } rcbuf;
 
 /* New buffer of len bytes (+1 for a NUL the caller may write), refs = 1. */
 rcbuf *rcbuf_new(size_t len);
+/* Wraps a read-only mmap of a whole file (len bytes, not NUL-terminated);
+ * the mapping is unmapped when the last reference goes. refs = 1. */
+rcbuf *rcbuf_mapped(void *map, size_t len);
 rcbuf *rcbuf_ref(rcbuf *b);
 /* Drops a reference; frees at zero. NULL is a no-op. Not thread-safe: a
  * buffer is shared only by batches of one query thread. */

@@ -57,7 +57,20 @@ typedef struct parse_cursor {
  * record: ..."). Returns 1 when more input remains, 0 at end of buffer, or
  * -EDDY_PARSE (FAILFAST) with err set. A last line without newline, CRLF line
  * ends, empty files, invalid UTF-8 (kept as bytes) and lines longer than 1 MB
- * are all handled. Grows out's columns as needed (batch_reserve). */
+ * are all handled. Grows out's columns as needed (batch_reserve).
+ * `needed` may be NULL (every column read).
+ *
+ * CSV choices, as Spark 3.5 (univocity settings Spark uses): an unquoted
+ * empty field is NULL; a field equal to null_value is NULL; a quoted empty
+ * field is "" (Spark's emptyValue), hence NULL under the default null_value
+ * "". Inside quotes, escape+quote and a doubled quote are a literal quote and
+ * escape+escape a literal escape; text after a closing quote is appended.
+ * Blank (whitespace-only) lines are skipped; the header is the first
+ * non-blank record. Records map to the columns other than the corrupt-record
+ * one; missing fields are NULL, extra ones ignored (SPEC §4). Columns not
+ * needed are not converted, so they cannot make a record malformed, unless
+ * the corrupt-record column is needed (Spark then turns column pruning off).
+ * The corrupt-record column gets the record's text without its line end. */
 int csv_read(const read_options *o, const schema *s, const uint8_t *needed, const char *buf,
              size_t len, const char *file_name, parse_cursor *cur, batch *out,
              uint32_t max_rows, parse_stats *st, eddy_error *err);
@@ -67,7 +80,15 @@ int csv_read(const read_options *o, const schema *s, const uint8_t *needed, cons
  * skipped; nested objects/arrays kept as their JSON text when the column is
  * a STRING, else malformed. Numbers into STRING columns keep their text. A
  * line that is not an object, or a value that cannot convert to the column's
- * type, is malformed. Blank lines are skipped. Same contract as csv_read. */
+ * type, is malformed. Blank lines are skipped. Same contract as csv_read.
+ * Conversions follow Spark's JacksonParser: a fraction into INT/BIGINT, a
+ * string into a number or boolean column, or "" into a non-string column is
+ * malformed; a JSON number into TIMESTAMP is seconds since the epoch; NaN,
+ * Infinity, -Infinity, +INF, -INF (bare or quoted) go into DOUBLE. Nested
+ * values into STRING keep their text with whitespace outside strings
+ * removed (as Jackson re-serialises it). On a syntax error the whole row is
+ * NULL; on a conversion failure only that field. The last duplicate key
+ * wins; a key equal to the corrupt-record column's name is ignored. */
 int json_read(const read_options *o, const schema *s, const uint8_t *needed, const char *buf,
               size_t len, const char *file_name, parse_cursor *cur, batch *out,
               uint32_t max_rows, parse_stats *st, eddy_error *err);

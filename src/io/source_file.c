@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -398,6 +399,21 @@ static int read_whole_file(const char *path, rcbuf **out, eddy_error *err)
         close(fd);
         return err_set(err, EDDY_IO, "cannot stat '%s': %s", path, strerror(errno));
     }
+    /* Large files are mapped: no copy, and the page cache's pages are used
+     * as they are. A file that changes size while mapped is read instead. */
+    if (st.st_size >= (off_t)(1 << 20)) {
+        void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (map != MAP_FAILED) {
+            struct stat st2;
+            if (fstat(fd, &st2) == 0 && st2.st_size == st.st_size) {
+                madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+                close(fd);
+                *out = rcbuf_mapped(map, (size_t)st.st_size);
+                return 0;
+            }
+            munmap(map, (size_t)st.st_size);
+        }
+    }
     size_t cap = (size_t)st.st_size, len = 0;
     rcbuf *b = rcbuf_new(cap);
     for (;;) {
@@ -438,7 +454,7 @@ static int file_read_batch(void *state, int64_t batch_id, const json_t *offset,
     int ret = 0;
     for (size_t i = 0; i < json_array_size(files) && ret == 0; i++) {
         const char *path = json_string_value(json_array_get(files, i));
-        rcbuf *buf;
+        rcbuf *buf = NULL;
         if ((ret = read_whole_file(path, &buf, err)) != 0)
             break;
         m->files++;

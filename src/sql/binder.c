@@ -770,7 +770,7 @@ static const char *item_name(binder *b, const ast_select_item *it, const expr *b
         return it->alias;
     if (bound->kind == EXPR_COLUMN && it->e->kind == EXPR_IDENT && bound->name)
         return bound->name;
-    return expr_default_name(b->a, it->e);
+    return expr_default_name(b->a, bound);
 }
 
 static int bind_select(binder *b, const ast_select *sel, bound_select *out)
@@ -912,9 +912,9 @@ static int bind_select(binder *b, const ast_select *sel, bound_select *out)
                             "aggregate functions are not allowed in GROUP BY");
             goto agg_fail;
         }
-        key_names[k] = expr_default_name(b->a, ke);
         if ((rc = bind_expr(b, &sc, nsc, &ke, AGG_NONE, "GROUP BY")) != 0)
             goto agg_fail;
+        key_names[k] = expr_default_name(b->a, ke);
         if (ke->kind == EXPR_COLUMN)
             key_names[k] = sc.schema->fields[ke->column].name;
         ac.keys[k] = ke;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -226,7 +227,7 @@ static void test_registry_by_name(void **state)
 
 typedef struct reader_ctx {
     atomic_int stop;
-    uint64_t reads;
+    atomic_ulong reads;
 } reader_ctx;
 
 static void check_consistent(void *ctx, int ncols, const char *const *col_names,
@@ -249,7 +250,7 @@ static void *reader(void *arg)
     reader_ctx *rc = arg;
     while (!atomic_load(&rc->stop)) {
         memory_sink_read("live", check_consistent, rc);
-        rc->reads++;
+        atomic_fetch_add(&rc->reads, 1);
     }
     return NULL;
 }
@@ -276,9 +277,15 @@ static void test_reads_from_another_thread(void **state)
         add(&h, id, b);
         batch_free(b);
     }
+    /* On a loaded machine the reader may not have run yet: give it up to 5 s
+     * to overlap with at least the last batch before stopping it. */
+    for (int waited = 0; atomic_load(&rc.reads) == 0 && waited < 5000; waited++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
     atomic_store(&rc.stop, 1);
     pthread_join(t, NULL);
-    assert_true(rc.reads > 0);
+    assert_true(atomic_load(&rc.reads) > 0);
     close_memory(&h);
     schema_free(&s);
 }
