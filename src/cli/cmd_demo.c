@@ -25,11 +25,12 @@ static const char votes_sql[] =
     ") WITH (format = 'json', path = '%s');\n"
     "\n"
     "CREATE SINK votes_per_candidate\n"
-    "  WITH (format = 'console', outputMode = 'complete')\n"
+    "  WITH (format = 'console', outputMode = 'complete', trigger = '2 seconds')\n"
     "  AS SELECT candidate, count(*) AS count FROM votes GROUP BY candidate;\n"
     "\n"
     "CREATE SINK votes_per_state\n"
-    "  WITH (format = 'console', outputMode = 'complete', numRows = 50)\n"
+    "  WITH (format = 'console', outputMode = 'complete', numRows = 50,\n"
+    "        trigger = '2 seconds')\n"
     "  AS SELECT state, count(*) AS votes FROM votes GROUP BY state ORDER BY votes DESC;\n";
 
 typedef struct gen_thread {

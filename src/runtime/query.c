@@ -186,7 +186,7 @@ static int emit_aggregation(batch_run *br, int64_t *state_rows_updated)
         sorted |= br->chain.nodes[i]->kind == PLAN_SORT;
     if (!sorted && agg->nkeys > 0 && res->nrows > 1) {
         batch *ordered = op_partition_order(res, agg->nkeys, r->shared->shuffle_partitions);
-        batch_free(res);
+        list_push(&br->keep, res); /* ordered's strings point into res */
         res = ordered;
     }
     batch *out;

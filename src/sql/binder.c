@@ -830,6 +830,7 @@ static int bind_select(binder *b, const ast_select *sel, bound_select *out)
                               "LIMIT is not supported on streaming queries, unless it is on "
                               "an aggregation in complete output mode");
         plan_node *proj = plan_node_new(b->a, PLAN_PROJECT, out->top);
+        out->top = proj; /* from here on the caller frees it on error */
         int cap = 8;
         proj->exprs = xmalloc((size_t)cap * sizeof(expr *));
         for (int i = 0; i < sel->nitems; i++) {
@@ -1333,8 +1334,10 @@ static int bind_sink(binder *b, const ast_stmt *st)
                             "invalid trigger '%s': use 'N seconds', 'once' or 'availableNow'",
                             trig);
     bound_select bs;
-    if ((rc = bind_select(b, st->select, &bs)) != 0)
+    if ((rc = bind_select(b, st->select, &bs)) != 0) {
+        plan_free(bs.top);
         return rc;
+    }
     q.root = bs.top;
     q.scan = bs.scan;
     q.agg = bs.agg;
@@ -1406,8 +1409,7 @@ int sql_bind(const ast_file *f, const char *text, const char *file_name, const o
              * uses it. */
             bound_select bs;
             rc = bind_select(&b, st->select, &bs);
-            if (rc == 0)
-                plan_free(bs.top);
+            plan_free(bs.top);
             break;
         }
         case STMT_CREATE_SINK:
