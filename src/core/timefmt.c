@@ -134,6 +134,9 @@ int ts_parse(const char *s, size_t n, int64_t *out)
     }
     if (i != n)
         return -1;
+    /* µs in an int64 reach from year -290307 to 294247 (Spark's range). */
+    if (y < -290000 || y > 294000)
+        return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > (int64_t)days_in_month(y, (unsigned)mo) || h > 23 ||
         mi > 59 || sec > 59)
         return -1;
