@@ -590,12 +590,16 @@ const source_ops source_text = {
     .close = file_close,
 };
 
+typedef struct table_rows {
+    batch ***out;
+    int *nout;
+} table_rows;
+
 static int collect(void *ctx, batch *b, eddy_error *err)
 {
-    batch ***arr = ((void **)ctx)[0];
-    int *n = ((void **)ctx)[1];
-    *arr = xrealloc(*arr, (size_t)(*n + 1) * sizeof(batch *));
-    (*arr)[(*n)++] = b;
+    table_rows *t = ctx;
+    *t->out = xrealloc(*t->out, (size_t)(*t->nout + 1) * sizeof(batch *));
+    (*t->out)[(*t->nout)++] = b;
     return 0;
 }
 
@@ -621,8 +625,8 @@ int table_load(const char *name, const options *opts, const schema *s, batch ***
     if (rc == 0 && has) {
         uint8_t *needed = xmalloc((size_t)(s->n ? s->n : 1));
         memset(needed, 1, (size_t)(s->n ? s->n : 1));
-        void *ctx[2] = {out, nout};
-        source_read_ctx rctx = {needed, collect, ctx};
+        table_rows rows = {out, nout};
+        source_read_ctx rctx = {needed, collect, &rows};
         source_metrics m = {0};
         rc = file_read_batch(st, 0, off, &rctx, &m, err);
         free(needed);

@@ -118,34 +118,27 @@ static int aggregate_chunk(batch_run *br, batch *in)
 {
     const plan_node *agg = br->chain.nodes[br->chain.agg_at];
     int nk = agg->nkeys, na = agg->naggs;
-    column keys[64], args[64];
-    int key_owned[64], arg_owned[64];
-    const column *argp[64];
-    int rc = 0, k = 0, a = 0;
     if (nk > 64 || na > 64)
         return err_set(br->err, EDDY_RUNTIME, "too many grouping keys or aggregates (max 64)");
-    for (; k < nk && rc == 0; k++)
+    column keys[64], args[64];
+    int key_owned[64] = {0}, arg_owned[64] = {0};
+    const column *argp[64] = {NULL};
+    int rc = 0;
+    for (int k = 0; k < nk && rc == 0; k++)
         rc = expr_eval_view(agg->keys[k], in, &br->fctx, &keys[k], &key_owned[k], br->err);
-    if (rc)
-        k--;
-    for (; a < na && rc == 0; a++) {
-        argp[a] = NULL;
+    for (int a = 0; a < na && rc == 0; a++) {
         if (!agg->agg_args[a])
-            continue;
+            continue; /* count(*) */
         rc = expr_eval_view(agg->agg_args[a], in, &br->fctx, &args[a], &arg_owned[a], br->err);
-        if (rc) {
-            arg_owned[a] = 0;
-            break;
-        }
         argp[a] = &args[a];
     }
     if (rc == 0)
         hash_agg_update(br->r->agg, keys, argp, in->nrows);
-    for (int i = 0; i < k; i++)
+    for (int i = 0; i < nk; i++)
         if (key_owned[i])
             column_free(&keys[i]);
-    for (int i = 0; i < a && i < na; i++)
-        if (agg->agg_args[i] && argp[i] && arg_owned[i])
+    for (int i = 0; i < na; i++)
+        if (arg_owned[i])
             column_free(&args[i]);
     return rc;
 }

@@ -216,6 +216,18 @@ static int resolve_column(binder *b, const scope *sc, int nsc, const char *quali
                       name);
 }
 
+/* resolve_column without reporting: true when the unqualified name is a
+ * column of the scope. */
+static bool try_resolve_column(binder *b, const scope *sc, int nsc, const char *name,
+                               int *out_index, const expr *at)
+{
+    eddy_error quiet, *saved = b->err;
+    b->err = &quiet;
+    bool found = resolve_column(b, sc, nsc, NULL, name, out_index, at) == 0;
+    b->err = saved;
+    return found;
+}
+
 static const schema *scope_column_schema(const scope *sc, int nsc, int index, int *local)
 {
     for (int s = 0; s < nsc; s++) {
@@ -419,13 +431,7 @@ static int bind_expr(binder *b, const scope *sc, int nsc, expr **ep, int agg_mod
         if (e->qualifier && !qualifier_is_relation(sc, nsc, e->qualifier)) {
             /* struct.field, e.g. window.start */
             int idx;
-            int rc2 = 0;
-            eddy_error *saved = b->err;
-            eddy_error tmp;
-            b->err = &tmp;
-            rc2 = resolve_column(b, sc, nsc, NULL, e->qualifier, &idx, e);
-            b->err = saved;
-            if (rc2 == 0) {
+            if (try_resolve_column(b, sc, nsc, e->qualifier, &idx, e)) {
                 expr *col = expr_new(b->a, EXPR_COLUMN, e->line, e->col);
                 col->column = idx;
                 col->type = scope_type(sc, nsc, idx);
@@ -752,11 +758,7 @@ static expr *alias_or_ordinal(binder *b, const ast_select *sel, const expr *e, b
     if (e->kind != EXPR_IDENT || e->qualifier)
         return NULL;
     int idx;
-    eddy_error tmp, *saved = b->err;
-    b->err = &tmp;
-    bool resolves = resolve_column(b, sc, nsc, NULL, e->name, &idx, e) == 0;
-    b->err = saved;
-    if (resolves)
+    if (try_resolve_column(b, sc, nsc, e->name, &idx, e))
         return NULL;
     for (int i = 0; i < sel->nitems; i++)
         if (sel->items[i].alias && str_ieq(sel->items[i].alias, e->name))
@@ -836,7 +838,6 @@ static int bind_select(binder *b, const ast_select *sel, bound_select *out)
         for (int i = 0; i < sel->nitems; i++) {
             const ast_select_item *it = &sel->items[i];
             if (it->e->kind == EXPR_STAR) {
-                bool any = false;
                 if (it->e->qualifier && !qualifier_is_relation(&sc, nsc, it->e->qualifier))
                     return bind_error(b, it->e->line, it->e->col,
                                       (int)strlen(it->e->qualifier), NULL,
@@ -855,9 +856,7 @@ static int bind_select(binder *b, const ast_select *sel, bound_select *out)
                     ce->text = ce->name;
                     proj->exprs[proj->nexprs++] = ce;
                     schema_add(&proj->out, ce->name, ce->type);
-                    any = true;
                 }
-                (void)any;
                 continue;
             }
             expr *e = expr_clone(b->a, it->e);
