@@ -228,6 +228,27 @@ int date_format(int32_t days, char *buf)
     return snprintf(buf, 16, "%04lld-%02u-%02u", (long long)y, m, d);
 }
 
+int duration_format(int64_t us, char *buf, size_t cap)
+{
+    static const struct {
+        const char *unit;
+        int64_t us;
+    } units[] = {
+        {"day", 86400000000LL}, {"hour", 3600000000LL}, {"minute", 60000000LL},
+        {"second", 1000000}, {"millisecond", 1000}, {"microsecond", 1},
+    };
+    if (us == 0)
+        return snprintf(buf, cap, "0 seconds");
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (us % units[i].us == 0) {
+            long long k = (long long)(us / units[i].us);
+            return snprintf(buf, cap, "%lld %s%s", k, units[i].unit,
+                            k == 1 || k == -1 ? "" : "s");
+        }
+    }
+    return snprintf(buf, cap, "%lld microseconds", (long long)us); /* not reached */
+}
+
 int duration_parse(const char *s, size_t n, int64_t *out)
 {
     static const struct {

@@ -49,6 +49,12 @@ int date_format(int32_t days, char *buf);
  * sets *out (µs), or -1. */
 int duration_parse(const char *s, size_t n, int64_t *out);
 
+/* Writes a duration in µs as the largest whole unit that holds it exactly:
+ * "10 seconds", "1 minute", "500 milliseconds", "-5 seconds", "0 seconds";
+ * the inverse of duration_parse for such values. Returns the length
+ * (snprintf's contract; cap bytes including the NUL). */
+int duration_format(int64_t us, char *buf, size_t cap);
+
 /* Wall clock, µs since epoch. */
 int64_t now_us(void);
 /* Monotonic clock, µs. */

@@ -216,14 +216,17 @@ void schema_add(schema *s, const char *name, type_id t)
     s->fields = xrealloc(s->fields, (size_t)(s->n + 1) * sizeof(field));
     s->fields[s->n].name = xstrdup(name);
     s->fields[s->n].type = t;
+    s->fields[s->n].event_time = false;
     s->n++;
 }
 
 void schema_copy(schema *dst, const schema *src)
 {
     schema_init(dst);
-    for (int i = 0; i < src->n; i++)
+    for (int i = 0; i < src->n; i++) {
         schema_add(dst, src->fields[i].name, src->fields[i].type);
+        dst->fields[i].event_time = src->fields[i].event_time;
+    }
 }
 
 void schema_free(schema *s)

@@ -151,6 +151,10 @@ void batch_free(batch *b);
 typedef struct field {
     char *name;
     type_id type;
+    bool event_time; /* carries a watermark: the source's WATERMARK FOR column,
+                        or a window over it (Spark's EventTimeWatermark.delayKey
+                        metadata); kept through filters, joins and plain
+                        column projections */
 } field;
 
 typedef struct schema {

@@ -149,6 +149,22 @@ void hash_agg_update(hash_agg *h, const column *keys, const column *const *args,
  * (count 0, sum NULL), as Spark does for an empty input. */
 batch *hash_agg_output(hash_agg *h, bool only_updated);
 
+/* Result rows of the groups created since hash_agg_begin_batch, in first-
+ * seen order, same shape and ownership as hash_agg_output: what streaming
+ * deduplication emits (Spark's StreamingDeduplicateExec outputs a row the
+ * first time its key is seen). */
+batch *hash_agg_output_new(hash_agg *h);
+
+/* Result rows (hash_agg_output's shape, first-seen order) of every group for
+ * which take(key values, ctx) is true, which are then removed: append mode's
+ * emission of windows the watermark has closed (Spark's StateStoreSaveExec
+ * with watermarkPredicateForKeys). Returns an empty batch when none match. */
+batch *hash_agg_take(hash_agg *h, bool (*take)(const value *keys, void *ctx), void *ctx);
+
+/* True when pred(key values, ctx) holds for some group: whether a no-data
+ * batch would emit or evict anything. O(groups). */
+bool hash_agg_any(const hash_agg *h, bool (*pred)(const value *keys, void *ctx), void *ctx);
+
 /* Removes every group for which keep(key values, ctx) is false; the values
  * array has nkeys entries (strings point into the aggregation, valid during
  * the call). Used for watermark eviction. Returns rows removed. The memory of

@@ -89,6 +89,7 @@ struct hash_agg {
     size_t updated_cap;
     uint32_t epoch;
     uint64_t next_seq;
+    uint64_t batch_seq0; /* next_seq at begin_batch: newer groups are new */
     size_t dead_groups; /* evicted since the last compaction */
 
     uint64_t *hashes; /* per-batch scratch */
@@ -454,6 +455,7 @@ void hash_agg_begin_batch(hash_agg *h)
         h->epoch = 1;
     }
     h->nupdated = 0;
+    h->batch_seq0 = h->next_seq;
 }
 
 /* ---- the table -------------------------------------------------------------- */
@@ -750,7 +752,8 @@ static int cmp_seq(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-batch *hash_agg_output(hash_agg *h, bool only_updated)
+/* The result rows for groups list[0..n) (see hash_agg_output). */
+static batch *output_rows(const hash_agg *h, char *const *list, size_t n)
 {
     int ncols = h->nkeys + h->naggs;
     type_id types[ncols > 0 ? ncols : 1];
@@ -758,25 +761,6 @@ batch *hash_agg_output(hash_agg *h, bool only_updated)
         types[k] = h->key_types[k];
     for (int j = 0; j < h->naggs; j++)
         types[h->nkeys + j] = h->aggs[j].ret_type;
-
-    char **list = h->order;
-    size_t n = h->norder;
-    char **sorted = NULL;
-    if (only_updated) {
-        sorted = xmalloc((h->nupdated ? h->nupdated : 1) * sizeof(char *));
-        if (h->nupdated)
-            memcpy(sorted, h->updated, h->nupdated * sizeof(char *));
-        qsort(sorted, h->nupdated, sizeof(char *), cmp_seq);
-        list = sorted;
-        n = h->nupdated;
-    }
-    char *empty_global = NULL;
-    if (h->nkeys == 0 && n == 0 && !only_updated) {
-        empty_global = h->tmpl;
-        list = &empty_global;
-        n = 1;
-    }
-
     batch *b = batch_new((uint32_t)ncols, types, (uint32_t)n);
     for (size_t r = 0; r < n; r++) {
         const char *row = list[r];
@@ -801,15 +785,40 @@ batch *hash_agg_output(hash_agg *h, bool only_updated)
         }
     }
     b->nrows = (uint32_t)n;
+    return b;
+}
+
+batch *hash_agg_output(hash_agg *h, bool only_updated)
+{
+    if (!only_updated) {
+        if (h->nkeys == 0 && h->norder == 0) {
+            char *empty_global = h->tmpl;
+            return output_rows(h, &empty_global, 1);
+        }
+        return output_rows(h, h->order, h->norder);
+    }
+    char **sorted = xmalloc((h->nupdated ? h->nupdated : 1) * sizeof(char *));
+    if (h->nupdated)
+        memcpy(sorted, h->updated, h->nupdated * sizeof(char *));
+    qsort(sorted, h->nupdated, sizeof(char *), cmp_seq);
+    batch *b = output_rows(h, sorted, h->nupdated);
     free(sorted);
     return b;
 }
 
-/* ---- eviction and compaction ---------------------------------------------------- */
+batch *hash_agg_output_new(hash_agg *h)
+{
+    char **fresh = xmalloc((h->nupdated ? h->nupdated : 1) * sizeof(char *));
+    size_t n = 0;
+    for (size_t i = 0; i < h->nupdated; i++)
+        if (HDR(h->updated[i])->seq >= h->batch_seq0)
+            fresh[n++] = h->updated[i];
+    qsort(fresh, n, sizeof(char *), cmp_seq);
+    batch *b = output_rows(h, fresh, n);
+    free(fresh);
+    return b;
+}
 
-/* Copies a row into arena `a`, with its key strings and every state's
- * out-of-line data (strings, distinct sets); states travel through their
- * serialize/deserialize pair, the one deep-copy every aggregate has. */
 static char *copy_row(const hash_agg *src, const char *row, hash_agg *dst, agg_buf *scratch)
 {
     char *nrow = arena_alloc(dst->arena, dst->row_size);
@@ -893,6 +902,54 @@ uint64_t hash_agg_evict(hash_agg *h, bool (*keep)(const value *keys, void *ctx),
 }
 
 /* ---- merge ----------------------------------------------------------------------- */
+
+typedef struct take_ctx {
+    bool (*take)(const value *keys, void *ctx);
+    void *ctx;
+} take_ctx;
+
+static bool keep_untaken(const value *keys, void *ctx)
+{
+    const take_ctx *t = ctx;
+    return !t->take(keys, t->ctx);
+}
+
+static void row_values(const hash_agg *h, const char *row, value *vals)
+{
+    for (int k = 0; k < h->nkeys; k++)
+        vals[k] = cell_to_value(h->key_types[k], (const cell *)(row + h->key_off[k]),
+                                row[h->nulls_off + k] != 0);
+}
+
+batch *hash_agg_take(hash_agg *h, bool (*take)(const value *keys, void *ctx), void *ctx)
+{
+    value vals[h->nkeys > 0 ? h->nkeys : 1];
+    char **list = xmalloc((h->norder ? h->norder : 1) * sizeof(char *));
+    size_t n = 0;
+    for (size_t i = 0; i < h->norder; i++) {
+        row_values(h, h->order[i], vals);
+        if (take(vals, ctx))
+            list[n++] = h->order[i];
+    }
+    batch *b = output_rows(h, list, n);
+    free(list);
+    if (n) {
+        take_ctx t = {take, ctx};
+        hash_agg_evict(h, keep_untaken, &t);
+    }
+    return b;
+}
+
+bool hash_agg_any(const hash_agg *h, bool (*pred)(const value *keys, void *ctx), void *ctx)
+{
+    value vals[h->nkeys > 0 ? h->nkeys : 1];
+    for (size_t i = 0; i < h->norder; i++) {
+        row_values(h, h->order[i], vals);
+        if (pred(vals, ctx))
+            return true;
+    }
+    return false;
+}
 
 static void row_cells(const hash_agg *h, const char *row, const void **cells)
 {

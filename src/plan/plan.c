@@ -13,6 +13,8 @@ plan_node *plan_node_new(arena *a, plan_kind kind, plan_node *child)
     n->kind = kind;
     n->child = child;
     n->limit = -1;
+    n->wm_key = -1;
+    n->session_key = -1;
     schema_init(&n->out);
     return n;
 }
@@ -29,6 +31,9 @@ void plan_free(plan_node *root)
         free(root->sort_keys);
         free(root->sort_desc);
         free(root->sort_nulls_first);
+        free(root->probe_keys);
+        free(root->build_keys);
+        root->probe_keys = root->build_keys = NULL;
         root->exprs = root->keys = root->agg_args = root->sort_keys = NULL;
         root->aggs = NULL;
         root->sort_desc = root->sort_nulls_first = NULL;
@@ -135,6 +140,36 @@ static void print_node(const plan_node *n, const char *source_name, FILE *f, int
     case PLAN_LIMIT:
         fprintf(f, "Limit %lld\n", n->limit);
         break;
+    case PLAN_WINDOW: {
+        char size[64], slide[64], start[64];
+        expr_to_string(n->time_col, buf, sizeof buf);
+        duration_format(n->win_size_us, size, sizeof size);
+        if (n->session) {
+            fprintf(f, "SessionWindow %s, gap %s -> session_window\n", buf, size);
+            break;
+        }
+        duration_format(n->win_slide_us, slide, sizeof slide);
+        duration_format(n->win_start_us, start, sizeof start);
+        fprintf(f, "%s %s, size %s, slide %s, start %s -> window\n",
+                n->win_slide_us == n->win_size_us ? "TumblingWindow" : "SlidingWindow (Expand)",
+                buf, size, slide, start);
+        break;
+    }
+    case PLAN_JOIN:
+        fprintf(f, "Join %s, table %s, [", n->left_outer ? "LeftOuter" : "Inner", n->table_name);
+        for (int i = 0; i < n->njoin_keys; i++) {
+            char l[256], r[256];
+            expr_to_string(n->probe_keys[i], l, sizeof l);
+            expr_to_string(n->build_keys[i], r, sizeof r);
+            fprintf(f, "%s%s = %s.%s", i ? ", " : "", l, n->table_name, r);
+        }
+        fputs("]", f);
+        if (n->residual) {
+            expr_to_string(n->residual, buf, sizeof buf);
+            fprintf(f, ", condition %s", buf);
+        }
+        fputs("\n", f);
+        break;
     }
     if (n->child)
         print_node(n->child, source_name, f, depth + 1);
@@ -199,6 +234,26 @@ void plan_explain(const query_plan *q, const char *source_name, FILE *f)
             break;
         case PLAN_LIMIT:
             fprintf(f, "%d. limit %lld\n", step++, x->limit);
+            break;
+        case PLAN_WINDOW:
+            if (x->session)
+                fprintf(f, "%d. session window: each row's own session [ts, ts + gap) (%s)\n",
+                        step++, where);
+            else if (x->win_slide_us == x->win_size_us)
+                fprintf(f, "%d. tumbling window: one window per row, NULL times dropped (%s)\n",
+                        step++, where);
+            else
+                fprintf(f, "%d. sliding window: each row repeated for the up to %lld windows "
+                           "that contain it (%s)\n",
+                        step++,
+                        (long long)((x->win_size_us + x->win_slide_us - 1) / x->win_slide_us),
+                        where);
+            break;
+        case PLAN_JOIN:
+            fprintf(f, "%d. %s hash join with static table %s (built once at start; %d key%s) "
+                       "(%s)\n",
+                    step++, x->left_outer ? "left outer" : "inner", x->table_name,
+                    x->njoin_keys, x->njoin_keys == 1 ? "" : "s", where);
             break;
         case PLAN_SCAN:
             break;

@@ -23,6 +23,11 @@ typedef enum plan_kind {
     PLAN_AGGREGATE, /* keys then aggregates; stateful across batches */
     PLAN_SORT,      /* complete mode only */
     PLAN_LIMIT,     /* complete mode only */
+    PLAN_WINDOW,    /* window() / session_window(): appends the window column
+                       (rows repeated for sliding windows); Spark's
+                       TimeWindowing / SessionWindowing rewrite */
+    PLAN_JOIN,      /* stream-static join: output = child's columns then the
+                       static table's; Spark's broadcast hash join */
 } plan_kind;
 
 typedef struct plan_node {
@@ -43,6 +48,25 @@ typedef struct plan_node {
     bool dedup;              /* AGGREGATE from SELECT DISTINCT without
                                 aggregates: emits each distinct row once, when
                                 first seen (Spark's Deduplicate) */
+    int wm_key;              /* AGGREGATE: index of the key that carries the
+                                watermark (a window over the event-time column,
+                                or that column itself), or -1: decides late-row
+                                drops, append emission and eviction */
+    int session_key;         /* AGGREGATE: index of the session_window key, or -1 */
+
+    expr *time_col;          /* WINDOW: the event-time expression over the child */
+    int64_t win_size_us;     /* WINDOW: window duration (session: the gap) */
+    int64_t win_slide_us;    /* WINDOW: slide (= size for tumbling) */
+    int64_t win_start_us;    /* WINDOW: start offset, |start| < slide */
+    bool session;            /* WINDOW: session_window: [ts, ts + gap) per row */
+
+    int table;               /* JOIN: index in the pipeline's table list */
+    const char *table_name;  /* JOIN: the table's name (plan arena) */
+    bool left_outer;         /* JOIN: LEFT OUTER (else INNER) */
+    expr **probe_keys;       /* JOIN: equi-join keys over the child ... */
+    expr **build_keys;       /* ... and the same-typed keys over the table */
+    int njoin_keys;
+    expr *residual;          /* JOIN: rest of ON over the joined row, or NULL */
 
     expr **sort_keys;        /* SORT */
     bool *sort_desc;

@@ -18,6 +18,7 @@
 #include "core/timefmt.h"
 #include "exec/expr_eval.h"
 #include "exec/ops.h"
+#include "exec/window.h"
 #include "io/sink.h"
 #include "io/source.h"
 
@@ -73,7 +74,46 @@ typedef struct batch_run {
     batch_list keep;   /* inputs and intermediates alive until the batch ends */
     batch_list output; /* result batches for the sink */
     eddy_error *err;
+    int64_t wm_us;     /* the watermark this batch runs with */
+    /* Event-time statistics of this batch's input, in ms (Spark's
+     * EventTimeStats: min, max, avg over non-NULL times, late rows included). */
+    int64_t ev_min, ev_max, ev_count;
+    double ev_sum;
+    int64_t dropped;   /* rows (row-window pairs) dropped as late */
 } batch_run;
+
+/* Spark's watermark predicate on a stateful operator's key: a window key
+ * expires when window.end <= watermark, a plain event-time key when
+ * time <= watermark (WatermarkSupport.watermarkExpression). */
+typedef struct wm_pred {
+    int key;
+    int64_t wm_us;
+} wm_pred;
+
+static bool value_expired(const value *v, int64_t wm_us)
+{
+    if (v->is_null)
+        return false;
+    return v->type == TYPE_WINDOW ? v->v.w.end <= wm_us : v->v.i64 <= wm_us;
+}
+
+static bool key_expired(const value *keys, void *ctx)
+{
+    const wm_pred *p = ctx;
+    return value_expired(&keys[p->key], p->wm_us);
+}
+
+static bool key_alive(const value *keys, void *ctx)
+{
+    return !key_expired(keys, ctx);
+}
+
+/* The stream-static join: probe keys over the chunk, matched against the
+ * table's hash table built at query start. */
+static int join_stage(batch_run *br, const plan_node *x, batch *in, batch **out)
+{
+    return err_set(br->err, EDDY_RUNTIME, "join: not wired yet");
+}
 
 /* Applies stateless stages [from, to) to b. Every batch produced is added to
  * `keep` (b included); returns the final one. */
@@ -100,6 +140,17 @@ static int run_stages(batch_run *br, int from, int to, batch *b, batch **out)
                 b->nrows = (uint32_t)x->limit;
             next = b;
             break;
+        case PLAN_WINDOW:
+            if (x->session)
+                rc = op_session_window(x->time_col, x->win_size_us, b, &br->fctx, &next,
+                                       br->err);
+            else
+                rc = op_time_window(x->time_col, x->win_size_us, x->win_slide_us,
+                                    x->win_start_us, b, &br->fctx, &next, br->err);
+            break;
+        case PLAN_JOIN:
+            rc = join_stage(br, x, b, &next);
+            break;
         default:
             rc = err_set(br->err, EDDY_RUNTIME, "unexpected operator in stateless stage");
             break;
@@ -114,6 +165,39 @@ static int run_stages(batch_run *br, int from, int to, batch *b, batch **out)
     return 0;
 }
 
+/* Drops the rows of `in` whose watermarked key has expired (late rows):
+ * sets *out to `in` when none are late, else to a new batch (added to keep). */
+static int drop_late_rows(batch_run *br, const plan_node *agg, batch *in, batch **out)
+{
+    *out = in;
+    column kc;
+    int owned = 0;
+    int rc = expr_eval_view(agg->keys[agg->wm_key], in, &br->fctx, &kc, &owned, br->err);
+    if (rc)
+        return rc;
+    uint32_t n = in->nrows, m = 0;
+    uint32_t *sel = xmalloc((n ? n : 1) * sizeof(uint32_t));
+    int64_t wm = br->wm_us;
+    if (kc.type == TYPE_WINDOW) {
+        for (uint32_t i = 0; i < n; i++)
+            if (!kc.valid[i] || kc.data.w[i].end > wm)
+                sel[m++] = i;
+    } else {
+        for (uint32_t i = 0; i < n; i++)
+            if (!kc.valid[i] || kc.data.i64[i] > wm)
+                sel[m++] = i;
+    }
+    if (owned)
+        column_free(&kc);
+    if (m < n) {
+        br->dropped += n - m;
+        *out = batch_gather(in, sel, m);
+        list_push(&br->keep, *out);
+    }
+    free(sel);
+    return 0;
+}
+
 static int aggregate_chunk(batch_run *br, batch *in)
 {
     const plan_node *agg = br->chain.nodes[br->chain.agg_at];
@@ -124,6 +208,12 @@ static int aggregate_chunk(batch_run *br, batch *in)
     int key_owned[64] = {0}, arg_owned[64] = {0};
     const column *argp[64] = {NULL};
     int rc = 0;
+    if (br->r->evicts) {
+        if ((rc = drop_late_rows(br, agg, in, &in)) != 0)
+            return rc;
+        if (in->nrows == 0)
+            return 0;
+    }
     for (int k = 0; k < nk && rc == 0; k++)
         rc = expr_eval_view(agg->keys[k], in, &br->fctx, &keys[k], &key_owned[k], br->err);
     for (int a = 0; a < na && rc == 0; a++) {
@@ -144,9 +234,28 @@ static int aggregate_chunk(batch_run *br, batch *in)
 }
 
 /* source_emit_fn: one parsed chunk of the batch's input. */
+/* Event-time statistics over the source's watermark column. */
+static void event_time_stats(batch_run *br, const batch *b)
+{
+    const column *c = &b->cols[br->r->src->wm_column];
+    for (uint32_t i = 0; i < b->nrows; i++) {
+        if (!c->valid[i])
+            continue;
+        int64_t ms = c->data.i64[i] / 1000; /* Java's division, as Spark */
+        if (br->ev_count == 0 || ms < br->ev_min)
+            br->ev_min = ms;
+        if (br->ev_count == 0 || ms > br->ev_max)
+            br->ev_max = ms;
+        br->ev_sum += (double)ms;
+        br->ev_count++;
+    }
+}
+
 static int on_chunk(void *ctx, batch *b, eddy_error *err)
 {
     batch_run *br = ctx;
+    if (br->r->has_watermark)
+        event_time_stats(br, b);
     int end = br->chain.agg_at >= 0 ? br->chain.agg_at : br->chain.n;
     batch *staged;
     int mark = br->keep.n;
@@ -167,17 +276,39 @@ static int on_chunk(void *ctx, batch *b, eddy_error *err)
     return rc;
 }
 
-static int emit_aggregation(batch_run *br, int64_t *state_rows_updated)
+/* Result rows of the stateful operator for this batch, per output mode
+ * (Spark's StateStoreSaveExec / StreamingDeduplicateExec):
+ *   complete: every group; update: groups changed in this batch, then groups
+ *   the watermark closed are evicted silently; append: groups the watermark
+ *   closed, emitted once and evicted. Deduplication emits the rows seen for
+ *   the first time and evicts keys the watermark passed. *removed counts the
+ *   groups evicted. Rows then go through the stages above the aggregation. */
+static int emit_aggregation(batch_run *br, int64_t *state_rows_updated, int64_t *removed)
 {
     query_rt *r = br->r;
     const plan_node *agg = br->chain.nodes[br->chain.agg_at];
-    bool only_updated = r->q->mode != OUTPUT_COMPLETE;
-    batch *res = hash_agg_output(r->agg, only_updated);
+    wm_pred wp = {agg->wm_key, br->wm_us};
     *state_rows_updated = (int64_t)hash_agg_nupdated(r->agg);
+    uint64_t before = hash_agg_ngroups(r->agg);
+    batch *res;
+    if (agg->dedup) {
+        res = hash_agg_output_new(r->agg);
+        if (r->evicts)
+            hash_agg_evict(r->agg, key_alive, &wp);
+    } else if (r->q->mode == OUTPUT_COMPLETE) {
+        res = hash_agg_output(r->agg, false);
+    } else if (r->q->mode == OUTPUT_UPDATE) {
+        res = hash_agg_output(r->agg, true);
+        if (r->evicts)
+            hash_agg_evict(r->agg, key_alive, &wp);
+    } else {
+        res = hash_agg_take(r->agg, key_expired, &wp);
+    }
+    *removed = (int64_t)(before - hash_agg_ngroups(r->agg));
     bool sorted = false;
     for (int i = br->chain.agg_at + 1; i < br->chain.n; i++)
         sorted |= br->chain.nodes[i]->kind == PLAN_SORT;
-    if (!sorted && agg->nkeys > 0 && res->nrows > 1) {
+    if (!agg->dedup && !sorted && agg->nkeys > 0 && res->nrows > 1) {
         batch *ordered = op_partition_order(res, agg->nkeys, r->shared->shuffle_partitions);
         list_push(&br->keep, res); /* ordered's strings point into res */
         res = ordered;
@@ -248,6 +379,9 @@ int query_open(query_rt *r, const bound_pipeline *bp, const query_plan *q, run_s
         r->src_state = NULL;
         return err_prefix(err, "query '%s'", q->name);
     }
+    r->has_watermark = r->src->wm_column >= 0;
+    r->wm_delay_ms = r->src->wm_delay_us / 1000;
+    r->evicts = q->agg && q->agg->wm_key >= 0 && q->mode != OUTPUT_COMPLETE;
     if (q->agg) {
         type_id kt[64];
         for (int k = 0; k < q->agg->nkeys && k < 64; k++)
@@ -275,15 +409,27 @@ static double per_second(int64_t rows, int64_t us)
     return us > 0 ? (double)rows * 1e6 / (double)us : 0.0;
 }
 
-static void report_progress(query_rt *r, int64_t batch_id, int64_t trigger_start_wall,
-                            int64_t since_last_us, const source_metrics *m, json_t *end_offset,
-                            int64_t d_latest, int64_t d_get, int64_t d_add, int64_t d_plan,
-                            int64_t d_trigger, int64_t rows_updated, int64_t out_rows)
+/* Durations of one batch's phases, µs (Spark's durationMs keys). */
+typedef struct batch_times {
+    int64_t latest_offset, get_batch, query_planning, add_batch, trigger;
+} batch_times;
+
+static json_t *iso_ms(int64_t ms)
+{
+    char buf[40];
+    ts_format_iso(ms * 1000, buf);
+    return json_string(buf);
+}
+
+static void report_progress(query_rt *r, const batch_run *br, int64_t batch_id,
+                            int64_t trigger_start_wall, int64_t since_last_us,
+                            const source_metrics *m, json_t *end_offset, const batch_times *t,
+                            int64_t rows_updated, int64_t rows_removed, int64_t out_rows)
 {
     char ts[40];
     ts_format_iso(trigger_start_wall, ts);
     double in_rate = per_second((int64_t)m->rows, since_last_us);
-    double proc_rate = per_second((int64_t)m->rows, d_trigger);
+    double proc_rate = per_second((int64_t)m->rows, t->trigger);
     json_t *p = json_object();
     json_object_set_new(p, "id", json_string(r->id));
     json_object_set_new(p, "runId", json_string(r->run_id));
@@ -293,22 +439,35 @@ static void report_progress(query_rt *r, int64_t batch_id, int64_t trigger_start
     json_object_set_new(p, "numInputRows", json_integer((json_int_t)m->rows));
     json_object_set_new(p, "inputRowsPerSecond", json_real(in_rate));
     json_object_set_new(p, "processedRowsPerSecond", json_real(proc_rate));
-    json_object_set_new(p, "durationMs",
-                        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "addBatch",
-                                  (json_int_t)(d_add / 1000), "commitOffsets", (json_int_t)0,
-                                  "getBatch", (json_int_t)(d_get / 1000), "latestOffset",
-                                  (json_int_t)(d_latest / 1000), "queryPlanning",
-                                  (json_int_t)(d_plan / 1000), "triggerExecution",
-                                  (json_int_t)(d_trigger / 1000), "walCommit", (json_int_t)0));
-    json_object_set_new(p, "eventTime",
-                        json_pack("{s:s}", "watermark", "1970-01-01T00:00:00.000Z"));
+    json_object_set_new(
+        p, "durationMs",
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "addBatch", (json_int_t)(t->add_batch / 1000),
+                  "commitOffsets", (json_int_t)0, "getBatch", (json_int_t)(t->get_batch / 1000),
+                  "latestOffset", (json_int_t)(t->latest_offset / 1000), "queryPlanning",
+                  (json_int_t)(t->query_planning / 1000), "triggerExecution",
+                  (json_int_t)(t->trigger / 1000), "walCommit", (json_int_t)0));
+    /* Spark fills eventTime only for queries with a watermark: min/max/avg
+     * of this batch's event times (when it had any) and the watermark the
+     * batch ran with. */
+    json_t *et = json_object();
+    if (r->has_watermark) {
+        if (br->ev_count > 0) {
+            json_object_set_new(et, "avg",
+                                iso_ms((int64_t)(br->ev_sum / (double)br->ev_count)));
+            json_object_set_new(et, "max", iso_ms(br->ev_max));
+            json_object_set_new(et, "min", iso_ms(br->ev_min));
+        }
+        json_object_set_new(et, "watermark", iso_ms(br->wm_us / 1000));
+    }
+    json_object_set_new(p, "eventTime", et);
     json_t *ops = json_array();
     if (r->agg) {
+        const char *op = r->q->agg->dedup ? "dedupe" : "stateStoreSave";
         json_array_append_new(
-            ops, json_pack("{s:s,s:I,s:I,s:I,s:I}", "operatorName",
-                           r->q->agg->dedup ? "dedupe" : "stateStoreSave", "numRowsTotal",
+            ops, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "operatorName", op, "numRowsTotal",
                            (json_int_t)hash_agg_ngroups(r->agg), "numRowsUpdated",
-                           (json_int_t)rows_updated, "numRowsDroppedByWatermark", (json_int_t)0,
+                           (json_int_t)rows_updated, "numRowsRemoved", (json_int_t)rows_removed,
+                           "numRowsDroppedByWatermark", (json_int_t)br->dropped,
                            "memoryUsedBytes", (json_int_t)hash_agg_memory(r->agg)));
     }
     json_object_set_new(p, "stateOperators", ops);
@@ -335,13 +494,30 @@ static void report_progress(query_rt *r, int64_t batch_id, int64_t trigger_start
         free(line);
     }
     json_decref(p);
-    log_info("query '%s': batch %lld: %llu rows from %llu files in %.1f ms (%.0f rows/s)%s",
-             r->q->name, (long long)batch_id, (unsigned long long)m->rows,
-             (unsigned long long)m->files, (double)d_trigger / 1000.0, proc_rate,
-             m->dropped ? " (malformed rows dropped)" : "");
+    if (!end_offset)
+        log_info("query '%s': batch %lld: no-data batch for watermark %lld ms in %.1f ms",
+                 r->q->name, (long long)batch_id, (long long)(br->wm_us / 1000),
+                 (double)t->trigger / 1000.0);
+    else
+        log_info("query '%s': batch %lld: %llu rows from %llu files in %.1f ms (%.0f rows/s)%s",
+                 r->q->name, (long long)batch_id, (unsigned long long)m->rows,
+                 (unsigned long long)m->files, (double)t->trigger / 1000.0, proc_rate,
+                 m->dropped ? " (malformed rows dropped)" : "");
 }
 
-/* Runs batch r->batch_id if the source has new data. Sets *ran. */
+/* Whether a batch without new input would emit or evict state: the
+ * watermark moved past the one the last batch ran with and some state entry
+ * has expired under it (SPEC §3). */
+static bool no_data_batch_due(const query_rt *r)
+{
+    if (!r->evicts || r->watermark_ms <= r->last_batch_wm_ms)
+        return false;
+    wm_pred wp = {r->q->agg->wm_key, r->watermark_ms * 1000};
+    return hash_agg_any(r->agg, key_expired, &wp);
+}
+
+/* Runs batch r->batch_id if the source has new data, or a no-data batch when
+ * one is due. Sets *ran. */
 static int run_one_batch(query_rt *r, bool *ran, eddy_error *err)
 {
     int64_t t0 = mono_us(), wall0 = now_us();
@@ -352,7 +528,7 @@ static int run_one_batch(query_rt *r, bool *ran, eddy_error *err)
     int rc = r->src->ops->plan_batch(r->src_state, r->batch_id, &offset, &has_data, err);
     if (rc)
         return rc;
-    if (!has_data)
+    if (!has_data && !no_data_batch_due(r))
         return 0;
     r->last_trigger_start_us = t0;
     int64_t t1 = mono_us();
@@ -362,39 +538,20 @@ static int run_one_batch(query_rt *r, bool *ran, eddy_error *err)
     br.r = r;
     br.err = err;
     br.fctx.batch_time_us = wall0;
+    br.wm_us = r->watermark_ms * 1000;
     chain_build(r->q, &br.chain);
     if (r->agg)
         hash_agg_begin_batch(r->agg);
-    uint64_t groups_before = r->agg ? hash_agg_ngroups(r->agg) : 0;
 
-    source_read_ctx rc_ctx = {r->q->needed, on_chunk, &br};
     source_metrics m = {0};
-    rc = r->src->ops->read_batch(r->src_state, r->batch_id, offset, &rc_ctx, &m, err);
-    int64_t t2 = mono_us();
-    int64_t rows_updated = 0;
-    if (rc == 0 && br.chain.agg_at >= 0) {
-        const plan_node *agg = br.chain.nodes[br.chain.agg_at];
-        if (agg->dedup) {
-            /* Deduplicate emits the rows whose key was seen for the first time:
-             * the groups added in this batch, in first-seen order. */
-            batch *all = hash_agg_output(r->agg, false);
-            uint64_t now_groups = hash_agg_ngroups(r->agg);
-            uint32_t nnew = (uint32_t)(now_groups - groups_before);
-            uint32_t *idx = xmalloc((nnew ? nnew : 1) * sizeof(uint32_t));
-            for (uint32_t i = 0; i < nnew; i++)
-                idx[i] = (uint32_t)groups_before + i;
-            batch *fresh = batch_gather(all, idx, nnew);
-            free(idx);
-            list_push(&br.keep, all);
-            batch *out;
-            rows_updated = nnew;
-            rc = run_stages(&br, br.chain.agg_at + 1, br.chain.n, fresh, &out);
-            if (rc == 0)
-                list_push(&br.output, out);
-        } else {
-            rc = emit_aggregation(&br, &rows_updated);
-        }
+    if (has_data) {
+        source_read_ctx rc_ctx = {r->q->needed, on_chunk, &br};
+        rc = r->src->ops->read_batch(r->src_state, r->batch_id, offset, &rc_ctx, &m, err);
     }
+    int64_t t2 = mono_us();
+    int64_t rows_updated = 0, rows_removed = 0;
+    if (rc == 0 && br.chain.agg_at >= 0)
+        rc = emit_aggregation(&br, &rows_updated, &rows_removed);
     int64_t t3 = mono_us();
     int64_t out_rows = 0;
     if (rc == 0) {
@@ -408,7 +565,7 @@ static int run_one_batch(query_rt *r, bool *ran, eddy_error *err)
             pthread_mutex_unlock(&r->shared->console_lock);
     }
     int64_t t4 = mono_us();
-    if (rc == 0)
+    if (rc == 0 && has_data)
         rc = r->src->ops->commit(r->src_state, r->batch_id, err);
     free(br.output.items); /* borrowed from keep */
     list_free(&br.keep);
@@ -416,9 +573,21 @@ static int run_one_batch(query_rt *r, bool *ran, eddy_error *err)
         json_decref(offset);
         return rc;
     }
+    /* The watermark for the next batch (Spark's WatermarkTracker): the max
+     * event time seen so far minus the delay, never decreasing. */
+    r->last_batch_wm_ms = r->watermark_ms;
+    if (br.ev_count > 0) {
+        if (!r->seen_event || br.ev_max > r->max_event_ms)
+            r->max_event_ms = br.ev_max;
+        r->seen_event = true;
+        int64_t cand = r->max_event_ms - r->wm_delay_ms;
+        if (cand > r->watermark_ms)
+            r->watermark_ms = cand;
+    }
     int64_t t5 = mono_us();
-    report_progress(r, r->batch_id, wall0, since_last, &m, offset, t1 - t0, t2 - t1, t4 - t3,
-                    t3 - t2, t5 - t0, rows_updated, out_rows);
+    batch_times bt = {t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t0};
+    report_progress(r, &br, r->batch_id, wall0, since_last, &m, has_data ? offset : NULL, &bt,
+                    rows_updated, rows_removed, out_rows);
     json_decref(offset);
     r->batch_id++;
     *ran = true;

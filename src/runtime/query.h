@@ -37,8 +37,22 @@ typedef struct query_rt {
 
     void *src_state;
     void *sink_state;
-    hash_agg *agg;
+    hash_agg *agg;           /* the aggregation's state (dedup too), or NULL */
+    struct session_agg *sagg; /* a session-window aggregation's state, or NULL */
+    struct hash_join *join;  /* the stream-static join, or NULL */
     int64_t batch_id;        /* next batch to run */
+
+    /* Event time (SPEC §3). Watermarks are kept in ms, as Spark keeps them
+     * (EventTimeWatermarkExec divides event times by 1000). */
+    bool has_watermark;      /* the source declares WATERMARK FOR */
+    int64_t wm_delay_ms;
+    int64_t max_event_ms;    /* max event time seen in batches so far */
+    bool seen_event;
+    int64_t watermark_ms;    /* the watermark the next batch runs with */
+    int64_t last_batch_wm_ms; /* the watermark the last batch ran with */
+    bool evicts;             /* stateful operator with a watermarked key in
+                                append or update mode: drops late rows,
+                                evicts state */
     char id[40], run_id[40]; /* UUIDs */
     int64_t last_trigger_start_us;
 

@@ -16,6 +16,7 @@
 #include "core/timefmt.h"
 #include "exec/expr_eval.h"
 #include "exec/func.h"
+#include "exec/window.h"
 #include "sql/parser.h"
 
 /* One relation visible to expressions: its name or alias and its columns. */
@@ -25,6 +26,16 @@ typedef struct scope {
     const schema *schema;
 } scope;
 
+/* A window() or session_window() call, bound: the time expression and the
+ * durations in µs. */
+typedef struct window_spec {
+    bool session;
+    expr *time_col;
+    int64_t size_us;  /* session: the gap */
+    int64_t slide_us;
+    int64_t start_us;
+} window_spec;
+
 typedef struct binder {
     const char *text;
     const char *file_name;
@@ -32,6 +43,12 @@ typedef struct binder {
     eddy_error *err;
     bound_pipeline *p;
     int view_depth;
+    /* The window of the SELECT being bound (Spark allows one per query):
+     * once its PLAN_WINDOW node exists, every window()/session_window() call
+     * with the same arguments binds to its column. */
+    bool have_window;
+    window_spec win;
+    int win_column;
 } binder;
 
 /* Options every sink takes besides its own. */
@@ -240,6 +257,13 @@ static const schema *scope_column_schema(const scope *sc, int nsc, int index, in
     return NULL;
 }
 
+static const field *scope_field(const scope *sc, int nsc, int index)
+{
+    int local;
+    const schema *s = scope_column_schema(sc, nsc, index, &local);
+    return &s->fields[local];
+}
+
 static type_id scope_type(const scope *sc, int nsc, int index)
 {
     int local;
@@ -289,10 +313,107 @@ static int require_boolean(binder *b, expr **ep, const char *what)
                       type_name(e->type));
 }
 
+static bool is_window_name(const char *name)
+{
+    return name && (str_ieq(name, "window") || str_ieq(name, "session_window"));
+}
+
+/* A duration argument of window()/session_window(): a string literal such as
+ * '10 seconds'. */
+static int window_duration(binder *b, const expr *arg, const char *what, int64_t *out)
+{
+    if (arg->kind != EXPR_LITERAL || arg->lit.type != TYPE_STRING || arg->lit.is_null)
+        return bind_error(b, arg->line, arg->col, expr_len(arg), NULL,
+                          "the %s must be a string literal such as '10 seconds'", what);
+    if (duration_parse(arg->lit.v.s.ptr, arg->lit.v.s.len, out) != 0)
+        return bind_error(b, arg->line, arg->col, expr_len(arg), NULL,
+                          "invalid %s '%.*s': use e.g. '10 seconds', '1 minute', "
+                          "'500 milliseconds'",
+                          what, (int)arg->lit.v.s.len, arg->lit.v.s.ptr);
+    return 0;
+}
+
+/* Binds the arguments of a window(ts, size[, slide[, start]]) or
+ * session_window(ts, gap) call (e, already a private copy) and checks them
+ * with Spark's TimeWindow / SessionWindow rules. */
+static int bind_window_spec(binder *b, const scope *sc, int nsc, expr *e, window_spec *out)
+{
+    memset(out, 0, sizeof *out);
+    out->session = str_ieq(e->name, "session_window");
+    int lo = 2, hi = out->session ? 2 : 4;
+    if (e->star_arg || e->distinct || e->nargs < lo || e->nargs > hi)
+        return bind_error(b, e->line, e->col, expr_len(e), NULL,
+                          out->session ? "session_window takes 2 arguments: "
+                                         "session_window(time_column, gap_duration)"
+                                       : "window takes 2 to 4 arguments: window(time_column, "
+                                         "window_duration[, slide_duration[, start_time]])");
+    int rc = bind_expr(b, sc, nsc, &e->args[0], AGG_NONE, "a window's time column");
+    if (rc)
+        return rc;
+    expr *t = e->args[0];
+    if (t->type != TYPE_TIMESTAMP)
+        return bind_error(b, t->line, t->col, expr_len(t), NULL,
+                          "the time column of %s must be a TIMESTAMP, but '%s' is %s",
+                          out->session ? "session_window" : "window", expr_display(t),
+                          type_name(t->type));
+    out->time_col = t;
+    if (out->session) {
+        if ((rc = window_duration(b, e->args[1], "gap duration", &out->size_us)) != 0)
+            return rc;
+        if (out->size_us <= 0)
+            return bind_error(b, e->args[1]->line, e->args[1]->col, expr_len(e->args[1]), NULL,
+                              "the gap duration of session_window must be greater than 0");
+        return 0;
+    }
+    if ((rc = window_duration(b, e->args[1], "window duration", &out->size_us)) != 0)
+        return rc;
+    out->slide_us = out->size_us;
+    if (e->nargs > 2 && (rc = window_duration(b, e->args[2], "slide duration", &out->slide_us)))
+        return rc;
+    if (e->nargs > 3 && (rc = window_duration(b, e->args[3], "start time", &out->start_us)))
+        return rc;
+    char msg[256];
+    if (time_window_check(out->size_us, out->slide_us, out->start_us, msg, sizeof msg) != 0)
+        return bind_error(b, e->line, e->col, expr_len(e), NULL, "%s", msg);
+    return 0;
+}
+
+/* A window()/session_window() call in an expression: the column the
+ * PLAN_WINDOW node added, when the call matches the query's window. */
+static int bind_window_call(binder *b, const scope *sc, int nsc, expr **ep)
+{
+    expr *e = *ep;
+    if (!b->have_window)
+        return bind_error(b, e->line, e->col, expr_len(e), NULL,
+                          "%s() can only be used in the select list or GROUP BY of a query "
+                          "reading a stream",
+                          str_ieq(e->name, "session_window") ? "session_window" : "window");
+    window_spec w;
+    int rc = bind_window_spec(b, sc, nsc, e, &w);
+    if (rc)
+        return rc;
+    if (w.session != b->win.session || !expr_equal(w.time_col, b->win.time_col) ||
+        w.size_us != b->win.size_us || w.slide_us != b->win.slide_us ||
+        w.start_us != b->win.start_us)
+        return bind_error(b, e->line, e->col, expr_len(e), NULL,
+                          "a query can use only one window expression: multiple time or "
+                          "session windows would give a cartesian product of rows (as in "
+                          "Spark)");
+    expr *col = expr_new(b->a, EXPR_COLUMN, e->line, e->col);
+    col->column = b->win_column;
+    col->type = TYPE_WINDOW;
+    col->name = w.session ? "session_window" : "window";
+    col->text = e->text;
+    *ep = col;
+    return 0;
+}
+
 static int bind_call(binder *b, const scope *sc, int nsc, expr **ep, int agg_mode,
                      const char *clause)
 {
     expr *e = *ep;
+    if (is_window_name(e->name))
+        return bind_window_call(b, sc, nsc, ep);
     char lname[128];
     snprintf(lname, sizeof lname, "%s", e->name);
     for (char *p = lname; *p; p++)
@@ -766,6 +887,173 @@ static expr *alias_or_ordinal(binder *b, const ast_select *sel, const expr *e, b
     return NULL;
 }
 
+/* The first window()/session_window() call in an unbound expression. */
+static const expr *find_window_call(const expr *e)
+{
+    if (!e)
+        return NULL;
+    if (e->kind == EXPR_CALL && is_window_name(e->name))
+        return e;
+    for (int i = 0; i < e->nargs; i++) {
+        const expr *w = find_window_call(e->args[i]);
+        if (w)
+            return w;
+    }
+    return find_window_call(e->else_expr);
+}
+
+static const expr *select_window_call(const ast_select *sel)
+{
+    const expr *w = NULL;
+    for (int i = 0; i < sel->ngroup_by && !w; i++)
+        w = find_window_call(sel->group_by[i]);
+    for (int i = 0; i < sel->nitems && !w; i++)
+        w = find_window_call(sel->items[i].e);
+    for (int i = 0; i < sel->norder_by && !w; i++)
+        w = find_window_call(sel->order_by[i].e);
+    return w ? w : find_window_call(sel->having);
+}
+
+/* True when bound expression e is a column that carries the watermark. */
+static bool is_event_time(const scope *sc, int nsc, const expr *e)
+{
+    if (e->kind != EXPR_COLUMN)
+        return false;
+    int local;
+    const schema *s = scope_column_schema(sc, nsc, e->column, &local);
+    return s && s->fields[local].event_time;
+}
+
+/* Splits a bound ON condition into equi-join keys (stream side = table side,
+ * cast to a common type) and the rest (the residual, ANDed back together).
+ * Columns below `nstream` belong to the stream, the others to the table. */
+static bool refs_only(const expr *e, int lo, int hi)
+{
+    if (!e)
+        return true;
+    if (e->kind == EXPR_COLUMN && (e->column < lo || e->column >= hi))
+        return false;
+    for (int i = 0; i < e->nargs; i++)
+        if (!refs_only(e->args[i], lo, hi))
+            return false;
+    return refs_only(e->else_expr, lo, hi);
+}
+
+static bool refs_any(const expr *e)
+{
+    if (!e)
+        return false;
+    if (e->kind == EXPR_COLUMN)
+        return true;
+    for (int i = 0; i < e->nargs; i++)
+        if (refs_any(e->args[i]))
+            return true;
+    return refs_any(e->else_expr);
+}
+
+static void shift_columns(expr *e, int by)
+{
+    if (!e)
+        return;
+    if (e->kind == EXPR_COLUMN)
+        e->column += by;
+    for (int i = 0; i < e->nargs; i++)
+        shift_columns(e->args[i], by);
+    shift_columns(e->else_expr, by);
+}
+
+static void split_join_condition(binder *b, expr *on, int nstream, int ntotal, plan_node *j)
+{
+    if (on->kind == EXPR_BINARY && on->op == OP_AND) {
+        split_join_condition(b, on->args[0], nstream, ntotal, j);
+        split_join_condition(b, on->args[1], nstream, ntotal, j);
+        return;
+    }
+    if (on->kind == EXPR_BINARY && on->op == OP_EQ) {
+        expr *l = on->args[0], *r = on->args[1];
+        if (refs_only(r, 0, nstream) && refs_only(l, nstream, ntotal)) {
+            expr *t = l;
+            l = r;
+            r = t;
+        }
+        if (refs_any(l) && refs_any(r) && refs_only(l, 0, nstream) &&
+            refs_only(r, nstream, ntotal)) {
+            j->probe_keys = xrealloc(j->probe_keys, (size_t)(j->njoin_keys + 1) * sizeof(expr *));
+            j->build_keys = xrealloc(j->build_keys, (size_t)(j->njoin_keys + 1) * sizeof(expr *));
+            expr *rk = expr_clone(b->a, r);
+            shift_columns(rk, -nstream);
+            j->probe_keys[j->njoin_keys] = l;
+            j->build_keys[j->njoin_keys] = rk;
+            j->njoin_keys++;
+            return;
+        }
+    }
+    if (!j->residual) {
+        j->residual = on;
+        return;
+    }
+    expr *and = expr_new(b->a, EXPR_BINARY, on->line, on->col);
+    and->op = OP_AND;
+    and->type = TYPE_BOOLEAN;
+    and->nargs = 2;
+    and->args = arena_alloc(b->a, 2 * sizeof(expr *));
+    and->args[0] = j->residual;
+    and->args[1] = on;
+    j->residual = and;
+}
+
+/* FROM stream JOIN table ON ...: a PLAN_JOIN above out->top; fills the two
+ * scopes (the stream's columns, then the table's). */
+static int bind_join(binder *b, const ast_select *sel, bound_select *out, scope *sc)
+{
+    const ast_from *jt = &sel->join_table;
+    int ti = find_table(b->p, jt->name);
+    if (ti < 0) {
+        bool stream = find_source(b->p, jt->name) >= 0 || find_view(b->p, jt->name) >= 0;
+        const char *cands[256];
+        int n = 0;
+        for (int i = 0; i < b->p->ntables && n < 256; i++)
+            cands[n++] = b->p->tables[i].name;
+        if (stream)
+            return bind_error(b, jt->line, jt->col, (int)strlen(jt->name), NULL,
+                              "'%s' is a stream; eddy joins a stream with a static table "
+                              "(CREATE TABLE), not two streams",
+                              jt->name);
+        return bind_error(b, jt->line, jt->col, (int)strlen(jt->name),
+                          str_nearest(jt->name, cands, n), "unknown table '%s'", jt->name);
+    }
+    const catalog_table *t = &b->p->tables[ti];
+    plan_node *j = plan_node_new(b->a, PLAN_JOIN, out->top);
+    out->top = j;
+    j->table = ti;
+    j->table_name = t->name;
+    j->left_outer = sel->join == JOIN_LEFT;
+    schema_copy(&j->out, &j->child->out);
+    int nstream = j->out.n;
+    for (int i = 0; i < t->schema.n; i++)
+        schema_add(&j->out, t->schema.fields[i].name, t->schema.fields[i].type);
+    sc[1].qualifier = jt->alias ? jt->alias : jt->name;
+    sc[1].name = jt->name;
+    sc[1].schema = &t->schema;
+    const char *lq = sc[0].qualifier, *rq = sc[1].qualifier;
+    if (str_ieq(lq, rq))
+        return bind_error(b, jt->line, jt->col, (int)strlen(jt->name), NULL,
+                          "both sides of the join are called '%s'; give one an alias", rq);
+    if (!sel->join_on)
+        return bind_error(b, jt->line, jt->col, (int)strlen(jt->name), NULL,
+                          "JOIN needs an ON condition");
+    expr *on = expr_clone(b->a, sel->join_on);
+    if (ast_has_agg(on))
+        return bind_error(b, on->line, on->col, expr_len(on), NULL,
+                          "aggregate functions are not allowed in a join condition");
+    int rc;
+    if ((rc = bind_expr(b, sc, 2, &on, AGG_NONE, "the join condition")) ||
+        (rc = require_boolean(b, &on, "the join condition")))
+        return rc;
+    split_join_condition(b, on, nstream, j->out.n, j);
+    return 0;
+}
+
 static const char *item_name(binder *b, const ast_select_item *it, const expr *bound)
 {
     if (it->alias)
@@ -775,20 +1063,39 @@ static const char *item_name(binder *b, const ast_select_item *it, const expr *b
     return expr_default_name(b->a, bound);
 }
 
-static int bind_select(binder *b, const ast_select *sel, bound_select *out)
+static int bind_select_body(binder *b, const ast_select *sel, bound_select *out)
 {
     memset(out, 0, sizeof *out);
     out->ast = sel;
     int rc;
-    if (sel->join != JOIN_NONE)
-        return bind_error(b, sel->join_table.line, sel->join_table.col,
-                          (int)strlen(sel->join_table.name), NULL,
-                          "stream-static JOIN is not available in this version of eddy");
     if ((rc = bind_from(b, &sel->from, out)) != 0)
         return rc;
-    scope sc = {sel->from.alias ? sel->from.alias : sel->from.name, sel->from.name,
-                &out->top->out};
-    const int nsc = 1;
+    /* Scopes: the stream, then the joined table, then the window column. */
+    scope sc[3] = {{sel->from.alias ? sel->from.alias : sel->from.name, sel->from.name,
+                    &out->top->out}};
+    int nsc = 1;
+    schema stream_part;
+    schema_copy(&stream_part, &out->top->out);
+    if (sel->join != JOIN_NONE) {
+        sc[0].schema = &stream_part;
+        rc = bind_join(b, sel, out, sc);
+        /* The scope must outlive binding; keep its copy in the join node. */
+        if (rc == 0) {
+            plan_node *j = out->top;
+            schema *keep = arena_calloc(b->a, sizeof *keep);
+            keep->n = stream_part.n;
+            keep->fields = arena_alloc(b->a, (size_t)(keep->n ? keep->n : 1) * sizeof(field));
+            for (int i = 0; i < keep->n; i++)
+                keep->fields[i] = j->out.fields[i];
+            sc[0].schema = keep;
+            nsc = 2;
+        }
+        schema_free(&stream_part);
+        if (rc)
+            return rc;
+    } else {
+        schema_free(&stream_part);
+    }
 
     if (sel->where) {
         if (ast_has_agg(sel->where)) {
@@ -797,13 +1104,45 @@ static int bind_select(binder *b, const ast_select *sel, bound_select *out)
                               "aggregate functions are not allowed in WHERE; use HAVING");
         }
         expr *w = expr_clone(b->a, sel->where);
-        if ((rc = bind_expr(b, &sc, nsc, &w, AGG_NONE, "WHERE")) ||
+        if ((rc = bind_expr(b, sc, nsc, &w, AGG_NONE, "WHERE")) ||
             (rc = require_boolean(b, &w, "the WHERE condition")))
             return rc;
         plan_node *f = plan_node_new(b->a, PLAN_FILTER, out->top);
         f->predicate = w;
         schema_copy(&f->out, &out->top->out);
         out->top = f;
+    }
+
+    /* window()/session_window(): a PLAN_WINDOW node adds the window column
+     * (Spark's TimeWindowing runs below the aggregation, above the filter). */
+    const expr *wcall = select_window_call(sel);
+    if (wcall) {
+        expr *wc = expr_clone(b->a, wcall);
+        window_spec ws;
+        if ((rc = bind_window_spec(b, sc, nsc, wc, &ws)) != 0)
+            return rc;
+        plan_node *w = plan_node_new(b->a, PLAN_WINDOW, out->top);
+        w->time_col = ws.time_col;
+        w->session = ws.session;
+        w->win_size_us = ws.size_us;
+        w->win_slide_us = ws.slide_us;
+        w->win_start_us = ws.start_us;
+        schema_copy(&w->out, &out->top->out);
+        const char *wname = ws.session ? "session_window" : "window";
+        schema_add(&w->out, wname, TYPE_WINDOW);
+        w->out.fields[w->out.n - 1].event_time = is_event_time(sc, nsc, ws.time_col);
+        out->top = w;
+        schema *wsch = arena_calloc(b->a, sizeof *wsch);
+        wsch->n = 1;
+        wsch->fields = arena_alloc(b->a, sizeof(field));
+        wsch->fields[0] = w->out.fields[w->out.n - 1];
+        sc[nsc].qualifier = "\x01window"; /* not a name a query can write */
+        sc[nsc].name = NULL;
+        sc[nsc].schema = wsch;
+        nsc++;
+        b->have_window = true;
+        b->win = ws;
+        b->win_column = w->out.n - 1;
     }
 
     bool aggregating = sel->ngroup_by > 0 || ast_has_agg(sel->having);
@@ -838,38 +1177,48 @@ static int bind_select(binder *b, const ast_select *sel, bound_select *out)
         for (int i = 0; i < sel->nitems; i++) {
             const ast_select_item *it = &sel->items[i];
             if (it->e->kind == EXPR_STAR) {
-                if (it->e->qualifier && !qualifier_is_relation(&sc, nsc, it->e->qualifier))
+                if (it->e->qualifier && !qualifier_is_relation(sc, nsc, it->e->qualifier))
                     return bind_error(b, it->e->line, it->e->col,
                                       (int)strlen(it->e->qualifier), NULL,
                                       "unknown table '%s' in '%s.*'", it->e->qualifier,
                                       it->e->qualifier);
-                for (int c = 0; c < sc.schema->n; c++) {
-                    if (proj->nexprs == cap) {
-                        cap *= 2;
-                        proj->exprs = xrealloc(proj->exprs, (size_t)cap * sizeof(expr *));
+                int base = 0;
+                for (int si = 0; si < nsc; si++) {
+                    const scope *r = &sc[si];
+                    bool pick = r->qualifier[0] != '\x01' &&
+                                (!it->e->qualifier || str_ieq(it->e->qualifier, r->qualifier) ||
+                                 (r->name && str_ieq(it->e->qualifier, r->name)));
+                    for (int c = 0; pick && c < r->schema->n; c++) {
+                        if (proj->nexprs == cap) {
+                            cap *= 2;
+                            proj->exprs = xrealloc(proj->exprs, (size_t)cap * sizeof(expr *));
+                        }
+                        const field *fd = &r->schema->fields[c];
+                        expr *ce = expr_new(b->a, EXPR_COLUMN, it->e->line, it->e->col);
+                        ce->column = base + c;
+                        ce->type = fd->type;
+                        ce->name = arena_strndup(b->a, fd->name, strlen(fd->name));
+                        ce->text = ce->name;
+                        proj->exprs[proj->nexprs++] = ce;
+                        schema_add(&proj->out, ce->name, ce->type);
+                        proj->out.fields[proj->out.n - 1].event_time = fd->event_time;
                     }
-                    expr *ce = expr_new(b->a, EXPR_COLUMN, it->e->line, it->e->col);
-                    ce->column = c;
-                    ce->type = sc.schema->fields[c].type;
-                    ce->name = arena_strndup(b->a, sc.schema->fields[c].name,
-                                             strlen(sc.schema->fields[c].name));
-                    ce->text = ce->name;
-                    proj->exprs[proj->nexprs++] = ce;
-                    schema_add(&proj->out, ce->name, ce->type);
+                    base += r->schema->n;
                 }
                 continue;
             }
             expr *e = expr_clone(b->a, it->e);
-            if ((rc = bind_expr(b, &sc, nsc, &e, AGG_NONE, "SELECT")) != 0)
+            if ((rc = bind_expr(b, sc, nsc, &e, AGG_NONE, "SELECT")) != 0)
                 return rc;
             if (e->kind == EXPR_COLUMN)
-                e->name = sc.schema->fields[e->column].name;
+                e->name = scope_field(sc, nsc, e->column)->name;
             if (proj->nexprs == cap) {
                 cap *= 2;
                 proj->exprs = xrealloc(proj->exprs, (size_t)cap * sizeof(expr *));
             }
             proj->exprs[proj->nexprs++] = e;
             schema_add(&proj->out, item_name(b, it, e), e->type);
+            proj->out.fields[proj->out.n - 1].event_time = is_event_time(sc, nsc, e);
         }
         out->top = proj;
         if (sel->distinct) {
@@ -883,6 +1232,8 @@ static int bind_select(binder *b, const ast_select *sel, bound_select *out)
                 ce->type = proj->out.fields[c].type;
                 ce->name = proj->out.fields[c].name;
                 d->keys[c] = ce;
+                if (d->wm_key < 0 && proj->out.fields[c].event_time)
+                    d->wm_key = c;
             }
             schema_copy(&d->out, &proj->out);
             out->top = out->agg = d;
@@ -899,7 +1250,7 @@ static int bind_select(binder *b, const ast_select *sel, bound_select *out)
     for (int k = 0; k < sel->ngroup_by; k++) {
         const expr *g = sel->group_by[k];
         bool ordinal;
-        expr *ke = alias_or_ordinal(b, sel, g, &ordinal, &sc, nsc);
+        expr *ke = alias_or_ordinal(b, sel, g, &ordinal, sc, nsc);
         if (!ke && ordinal) {
             rc = bind_error(b, g->line, g->col, expr_len(g), NULL,
                             "GROUP BY position %s is not in the select list", expr_display(g));
@@ -912,11 +1263,11 @@ static int bind_select(binder *b, const ast_select *sel, bound_select *out)
                             "aggregate functions are not allowed in GROUP BY");
             goto agg_fail;
         }
-        if ((rc = bind_expr(b, &sc, nsc, &ke, AGG_NONE, "GROUP BY")) != 0)
+        if ((rc = bind_expr(b, sc, nsc, &ke, AGG_NONE, "GROUP BY")) != 0)
             goto agg_fail;
         key_names[k] = expr_default_name(b->a, ke);
         if (ke->kind == EXPR_COLUMN)
-            key_names[k] = sc.schema->fields[ke->column].name;
+            key_names[k] = scope_field(sc, nsc, ke->column)->name;
         ac.keys[k] = ke;
     }
 
@@ -931,11 +1282,11 @@ static int bind_select(binder *b, const ast_select *sel, bound_select *out)
             goto items_fail;
         }
         expr *e = expr_clone(b->a, it->e);
-        if ((rc = bind_expr(b, &sc, nsc, &e, AGG_ALLOWED, "SELECT")) != 0)
+        if ((rc = bind_expr(b, sc, nsc, &e, AGG_ALLOWED, "SELECT")) != 0)
             goto items_fail;
         item_names[i] = item_name(b, it, e);
         if (e->kind == EXPR_COLUMN)
-            item_names[i] = it->alias ? it->alias : sc.schema->fields[e->column].name;
+            item_names[i] = it->alias ? it->alias : scope_field(sc, nsc, e->column)->name;
         if ((rc = rewrite_post_agg(b, &ac, &e, "SELECT")) != 0)
             goto items_fail;
         items[i] = e;
@@ -943,7 +1294,7 @@ static int bind_select(binder *b, const ast_select *sel, bound_select *out)
     expr *having = NULL;
     if (sel->having) {
         having = expr_clone(b->a, sel->having);
-        if ((rc = bind_expr(b, &sc, nsc, &having, AGG_ALLOWED, "HAVING")) ||
+        if ((rc = bind_expr(b, sc, nsc, &having, AGG_ALLOWED, "HAVING")) ||
             (rc = require_boolean(b, &having, "the HAVING condition")) ||
             (rc = rewrite_post_agg(b, &ac, &having, "HAVING")))
             goto items_fail;
@@ -954,7 +1305,7 @@ static int bind_select(binder *b, const ast_select *sel, bound_select *out)
         for (int i = 0; i < sel->norder_by; i++) {
             const expr *o = sel->order_by[i].e;
             bool ordinal;
-            expr *oe = alias_or_ordinal(b, sel, o, &ordinal, &sc, nsc);
+            expr *oe = alias_or_ordinal(b, sel, o, &ordinal, sc, nsc);
             if (!oe && ordinal) {
                 free(sort_keys);
                 rc = bind_error(b, o->line, o->col, expr_len(o), NULL,
@@ -964,12 +1315,41 @@ static int bind_select(binder *b, const ast_select *sel, bound_select *out)
             }
             if (!oe)
                 oe = expr_clone(b->a, o);
-            if ((rc = bind_expr(b, &sc, nsc, &oe, AGG_ALLOWED, "ORDER BY")) ||
+            if ((rc = bind_expr(b, sc, nsc, &oe, AGG_ALLOWED, "ORDER BY")) ||
                 (rc = rewrite_post_agg(b, &ac, &oe, "ORDER BY"))) {
                 free(sort_keys);
                 goto items_fail;
             }
             sort_keys[i] = oe;
+        }
+    }
+
+    /* The window must be a grouping key; session windows cannot take
+     * DISTINCT aggregates (their states merge when sessions do). */
+    int session_key = -1;
+    if (b->have_window) {
+        int wk = -1;
+        for (int k = 0; k < ac.nkeys; k++)
+            if (ac.keys[k]->kind == EXPR_COLUMN && ac.keys[k]->column == b->win_column)
+                wk = k;
+        const expr *w = select_window_call(sel);
+        if (wk < 0) {
+            free(sort_keys);
+            rc = bind_error(b, w->line, w->col, expr_len(w), NULL,
+                            "%s must be a GROUP BY key of the aggregation",
+                            b->win.session ? "session_window" : "window");
+            goto items_fail;
+        }
+        if (b->win.session)
+            session_key = wk;
+        for (int i = 0; i < ac.ncalls && session_key >= 0; i++) {
+            if (ac.calls[i]->distinct) {
+                const expr *c = ac.calls[i];
+                free(sort_keys);
+                rc = bind_error(b, c->line, c->col, expr_len(c), NULL,
+                                "DISTINCT aggregates are not supported with session_window");
+                goto items_fail;
+            }
         }
     }
 
@@ -979,8 +1359,15 @@ static int bind_select(binder *b, const ast_select *sel, bound_select *out)
     agg->naggs = ac.ncalls;
     agg->aggs = xcalloc((size_t)(ac.ncalls ? ac.ncalls : 1), sizeof(agg_spec));
     agg->agg_args = xcalloc((size_t)(ac.ncalls ? ac.ncalls : 1), sizeof(expr *));
-    for (int k = 0; k < ac.nkeys; k++)
+    for (int k = 0; k < ac.nkeys; k++) {
         schema_add(&agg->out, key_names[k], ac.keys[k]->type);
+        if (!is_event_time(sc, nsc, ac.keys[k]))
+            continue;
+        agg->out.fields[k].event_time = true;
+        if (agg->wm_key < 0)
+            agg->wm_key = k;
+    }
+    agg->session_key = session_key;
     for (int i = 0; i < ac.ncalls; i++) {
         expr *c = ac.calls[i];
         agg->aggs[i].fn = c->agg;
@@ -1036,6 +1423,20 @@ agg_fail:
     free(ac.keys);
     free(ac.calls);
     free(key_names);
+    return rc;
+}
+
+static int bind_select(binder *b, const ast_select *sel, bound_select *out)
+{
+    /* A view's SELECT has its own window. */
+    bool had = b->have_window;
+    window_spec win = b->win;
+    int col = b->win_column;
+    b->have_window = false;
+    int rc = bind_select_body(b, sel, out);
+    b->have_window = had;
+    b->win = win;
+    b->win_column = col;
     return rc;
 }
 
@@ -1219,6 +1620,7 @@ static int bind_source(binder *b, const ast_stmt *st)
         }
         src.wm_column = c;
         src.wm_delay_us = st->wm_delay_us;
+        src.schema.fields[c].event_time = true;
     }
     options_copy(&src.opts, &st->opts);
     p->sources = xrealloc(p->sources, (size_t)(p->nsources + 1) * sizeof *p->sources);
@@ -1285,6 +1687,17 @@ static uint8_t *compute_needed(const query_plan *q, int ncols)
             mark_needed(x->predicate, needed, ncols);
             continue;
         }
+        /* A window or a join keeps its input's columns at the same indices. */
+        if (x->kind == PLAN_WINDOW) {
+            mark_needed(x->time_col, needed, ncols);
+            continue;
+        }
+        if (x->kind == PLAN_JOIN) {
+            for (int k = 0; k < x->njoin_keys; k++)
+                mark_needed(x->probe_keys[k], needed, ncols);
+            mark_needed(x->residual, needed, ncols);
+            continue;
+        }
         if (x->kind == PLAN_PROJECT) {
             for (int k = 0; k < x->nexprs; k++)
                 mark_needed(x->exprs[k], needed, ncols);
@@ -1349,7 +1762,7 @@ static int bind_sink(binder *b, const ast_stmt *st)
                         kv && kv->line ? kv->col : st->col, kv ? (int)strlen(kv->key) : 6, NULL,
                         "the %s sink does not support %s output mode", ops->name,
                         output_mode_name(q.mode));
-    } else if (q.mode == OUTPUT_APPEND && aggregation) {
+    } else if (q.mode == OUTPUT_APPEND && aggregation && q.agg->wm_key < 0) {
         rc = bind_error(b, sline, scol, 6, NULL,
                         "append output mode not supported when there are streaming "
                         "aggregations without watermark");
@@ -1369,6 +1782,8 @@ static int bind_sink(binder *b, const ast_stmt *st)
         return rc;
     }
     q.needed = compute_needed(&q, p->sources[q.scan->source].schema.n);
+    if (p->sources[q.scan->source].wm_column >= 0) /* event-time stats read it */
+        q.needed[p->sources[q.scan->source].wm_column] = 1;
     options_copy(&q.sink_opts, &st->opts);
     p->queries = xrealloc(p->queries, (size_t)(p->nqueries + 1) * sizeof *p->queries);
     p->queries[p->nqueries++] = q;
