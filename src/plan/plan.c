@@ -214,21 +214,45 @@ void plan_explain(const query_plan *q, const char *source_name, FILE *f)
             fprintf(f, "%d. project %d column%s (%s)\n", step++, x->nexprs,
                     x->nexprs == 1 ? "" : "s", where);
             break;
-        case PLAN_AGGREGATE:
+        case PLAN_AGGREGATE: {
+            bool evicts = x->wm_key >= 0 && q->mode != OUTPUT_COMPLETE;
+            const char *key = x->wm_key >= 0 ? x->out.fields[x->wm_key].name : "";
+            bool win = x->wm_key >= 0 && x->out.fields[x->wm_key].type == TYPE_WINDOW;
+            if (evicts)
+                fprintf(f, "%d. drop late rows: %s%s <= watermark (counted as "
+                           "numRowsDroppedByWatermark)\n",
+                        step++, key, win ? ".end" : "");
             if (x->dedup)
                 fprintf(f, "%d. deduplicate on %d column%s: hash set kept across batches, emits "
                            "rows seen for the first time\n",
                         step++, x->nkeys, x->nkeys == 1 ? "" : "s");
+            else if (x->session_key >= 0)
+                fprintf(f, "%d. session-window aggregate: %d key%s, %d aggregate%s; sessions of "
+                           "a key merge when they touch or overlap, state kept across "
+                           "batches\n",
+                        step++, x->nkeys, x->nkeys == 1 ? "" : "s", x->naggs,
+                        x->naggs == 1 ? "" : "s");
             else
                 fprintf(f, "%d. hash aggregate: %d key%s, %d aggregate%s, state kept across "
                            "batches (XXH3 open addressing)\n",
                         step++, x->nkeys, x->nkeys == 1 ? "" : "s", x->naggs,
                         x->naggs == 1 ? "" : "s");
-            fprintf(f, "%d. emit %s rows (%s mode)\n", step++,
-                    q->mode == OUTPUT_COMPLETE ? "all" : (x->dedup ? "new" : "updated"),
-                    output_mode_name(q->mode));
+            if (q->mode == OUTPUT_COMPLETE)
+                fprintf(f, "%d. emit every group (complete mode)\n", step++);
+            else if (x->dedup)
+                fprintf(f, "%d. emit new rows (%s mode)\n", step++, output_mode_name(q->mode));
+            else if (q->mode == OUTPUT_APPEND)
+                fprintf(f, "%d. emit each group once, when the watermark reaches %s%s, then "
+                           "drop its state (append mode)\n",
+                        step++, key, win ? ".end" : "");
+            else
+                fprintf(f, "%d. emit groups changed in the batch (update mode)\n", step++);
+            if (evicts && q->mode != OUTPUT_APPEND)
+                fprintf(f, "%d. evict state where %s%s <= watermark\n", step++, key,
+                        win ? ".end" : "");
             after_agg = true;
             break;
+        }
         case PLAN_SORT:
             fprintf(f, "%d. sort %d key%s\n", step++, x->nsort, x->nsort == 1 ? "" : "s");
             break;

@@ -142,6 +142,8 @@ int eddy_pipeline_run(eddy_pipeline *p, const eddy_run_options *opts, eddy_error
         }
     }
 
+    shared.tables = tables;
+    shared.ntable_batches = ntable_batches;
     int nq = p->bound.nqueries;
     query_thread *qt = xcalloc((size_t)nq, sizeof *qt);
     int opened = 0;

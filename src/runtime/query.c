@@ -17,7 +17,9 @@
 #include "core/stop.h"
 #include "core/timefmt.h"
 #include "exec/expr_eval.h"
+#include "exec/join.h"
 #include "exec/ops.h"
+#include "exec/session_agg.h"
 #include "exec/window.h"
 #include "io/sink.h"
 #include "io/source.h"
@@ -112,7 +114,70 @@ static bool key_alive(const value *keys, void *ctx)
  * table's hash table built at query start. */
 static int join_stage(batch_run *br, const plan_node *x, batch *in, batch **out)
 {
-    return err_set(br->err, EDDY_RUNTIME, "join: not wired yet");
+    int nk = x->njoin_keys;
+    column keys[64];
+    int owned[64] = {0};
+    int rc = 0, done = 0;
+    for (; done < nk && rc == 0; done++)
+        rc = expr_eval_view(x->probe_keys[done], in, &br->fctx, &keys[done], &owned[done],
+                            br->err);
+    if (rc == 0)
+        rc = hash_join_probe(br->r->join, in, keys, x->residual, &br->fctx, out, br->err);
+    for (int i = 0; i < done; i++)
+        if (owned[i])
+            column_free(&keys[i]);
+    return rc;
+}
+
+/* The static table of a join as one batch whose strings borrow from the
+ * loaded table (which outlives the query), so no reference counts are
+ * shared between query threads. */
+static batch *table_as_one_batch(batch *const *parts, int nparts, const schema *s)
+{
+    type_id *types = schema_types(s);
+    uint32_t total = 0;
+    for (int i = 0; i < nparts; i++)
+        total += parts[i]->nrows;
+    batch *b = batch_new((uint32_t)s->n, types, total ? total : 1);
+    free(types);
+    uint32_t at = 0;
+    for (int i = 0; i < nparts; i++) {
+        const batch *p = parts[i];
+        for (uint32_t c = 0; c < b->ncols; c++) {
+            size_t w = type_width(b->cols[c].type);
+            memcpy(b->cols[c].valid + at, p->cols[c].valid, p->nrows);
+            memcpy((char *)b->cols[c].data.raw + (size_t)at * w, p->cols[c].data.raw,
+                   (size_t)p->nrows * w);
+        }
+        at += p->nrows;
+    }
+    b->nrows = total;
+    return b;
+}
+
+/* Builds the join's hash table from the static table (query start). */
+static int open_join(query_rt *r, const plan_node *x, eddy_error *err)
+{
+    const catalog_table *t = &r->bp->tables[x->table];
+    batch *build = table_as_one_batch(r->shared->tables[x->table],
+                                      r->shared->ntable_batches[x->table], &t->schema);
+    column keys[64];
+    int owned[64] = {0};
+    int rc = 0, done = 0;
+    func_ctx fctx = {build->arena, now_us()};
+    if (x->njoin_keys > 64)
+        rc = err_set(err, EDDY_RUNTIME, "too many join keys (max 64)");
+    for (; done < x->njoin_keys && rc == 0; done++)
+        rc = expr_eval_view(x->build_keys[done], build, &fctx, &keys[done], &owned[done], err);
+    if (rc == 0)
+        r->join = hash_join_new(build, keys, x->njoin_keys,
+                                x->left_outer ? JOIN_TYPE_LEFT_OUTER : JOIN_TYPE_INNER);
+    for (int i = 0; i < done; i++)
+        if (owned[i])
+            column_free(&keys[i]);
+    if (rc)
+        batch_free(build);
+    return rc;
 }
 
 /* Applies stateless stages [from, to) to b. Every batch produced is added to
@@ -222,7 +287,9 @@ static int aggregate_chunk(batch_run *br, batch *in)
         rc = expr_eval_view(agg->agg_args[a], in, &br->fctx, &args[a], &arg_owned[a], br->err);
         argp[a] = &args[a];
     }
-    if (rc == 0)
+    if (rc == 0 && br->r->sagg)
+        session_agg_update(br->r->sagg, keys, argp, in->nrows);
+    else if (rc == 0)
         hash_agg_update(br->r->agg, keys, argp, in->nrows);
     for (int i = 0; i < nk; i++)
         if (key_owned[i])
@@ -283,14 +350,32 @@ static int on_chunk(void *ctx, batch *b, eddy_error *err)
  *   closed, emitted once and evicted. Deduplication emits the rows seen for
  *   the first time and evicts keys the watermark passed. *removed counts the
  *   groups evicted. Rows then go through the stages above the aggregation. */
+static int emit_rows(batch_run *br, const plan_node *agg, batch *res);
+
 static int emit_aggregation(batch_run *br, int64_t *state_rows_updated, int64_t *removed)
 {
     query_rt *r = br->r;
     const plan_node *agg = br->chain.nodes[br->chain.agg_at];
     wm_pred wp = {agg->wm_key, br->wm_us};
+    batch *res;
+    if (r->sagg) {
+        /* Session windows: sessions end `gap` after their last event. */
+        *state_rows_updated = (int64_t)session_agg_nupdated(r->sagg);
+        uint64_t before = session_agg_nsessions(r->sagg);
+        if (r->q->mode == OUTPUT_COMPLETE) {
+            res = session_agg_output(r->sagg, false);
+        } else if (r->q->mode == OUTPUT_UPDATE) {
+            res = session_agg_output(r->sagg, true);
+            if (r->evicts)
+                session_agg_take(r->sagg, br->wm_us, false);
+        } else {
+            res = session_agg_take(r->sagg, br->wm_us, true);
+        }
+        *removed = (int64_t)(before - session_agg_nsessions(r->sagg));
+        return emit_rows(br, agg, res);
+    }
     *state_rows_updated = (int64_t)hash_agg_nupdated(r->agg);
     uint64_t before = hash_agg_ngroups(r->agg);
-    batch *res;
     if (agg->dedup) {
         res = hash_agg_output_new(r->agg);
         if (r->evicts)
@@ -305,6 +390,14 @@ static int emit_aggregation(batch_run *br, int64_t *state_rows_updated, int64_t 
         res = hash_agg_take(r->agg, key_expired, &wp);
     }
     *removed = (int64_t)(before - hash_agg_ngroups(r->agg));
+    return emit_rows(br, agg, res);
+}
+
+/* Orders the stateful operator's result rows as Spark would emit them and
+ * runs the stages above the aggregation over them. */
+static int emit_rows(batch_run *br, const plan_node *agg, batch *res)
+{
+    query_rt *r = br->r;
     bool sorted = false;
     for (int i = br->chain.agg_at + 1; i < br->chain.n; i++)
         sorted |= br->chain.nodes[i]->kind == PLAN_SORT;
@@ -382,11 +475,23 @@ int query_open(query_rt *r, const bound_pipeline *bp, const query_plan *q, run_s
     r->has_watermark = r->src->wm_column >= 0;
     r->wm_delay_ms = r->src->wm_delay_us / 1000;
     r->evicts = q->agg && q->agg->wm_key >= 0 && q->mode != OUTPUT_COMPLETE;
+    r->nodata_checked_wm_ms = INT64_MIN;
     if (q->agg) {
         type_id kt[64];
         for (int k = 0; k < q->agg->nkeys && k < 64; k++)
             kt[k] = q->agg->keys[k]->type;
-        r->agg = hash_agg_new(q->agg->nkeys, kt, q->agg->naggs, q->agg->aggs);
+        if (q->agg->session_key >= 0)
+            r->sagg = session_agg_new(q->agg->nkeys, kt, q->agg->session_key, q->agg->naggs,
+                                      q->agg->aggs);
+        else
+            r->agg = hash_agg_new(q->agg->nkeys, kt, q->agg->naggs, q->agg->aggs);
+    }
+    for (const plan_node *x = q->root; x && rc == 0; x = x->child)
+        if (x->kind == PLAN_JOIN)
+            rc = open_join(r, x, err);
+    if (rc) {
+        query_close(r);
+        return err_prefix(err, "query '%s'", q->name);
     }
     r->status = QUERY_ACTIVE;
     return 0;
@@ -400,8 +505,14 @@ void query_close(query_rt *r)
         r->q->sink->close(r->sink_state);
     if (r->agg)
         hash_agg_free(r->agg);
+    if (r->sagg)
+        session_agg_free(r->sagg);
+    if (r->join)
+        hash_join_free(r->join);
     r->src_state = r->sink_state = NULL;
     r->agg = NULL;
+    r->sagg = NULL;
+    r->join = NULL;
 }
 
 static double per_second(int64_t rows, int64_t us)
@@ -461,14 +572,18 @@ static void report_progress(query_rt *r, const batch_run *br, int64_t batch_id,
     }
     json_object_set_new(p, "eventTime", et);
     json_t *ops = json_array();
-    if (r->agg) {
-        const char *op = r->q->agg->dedup ? "dedupe" : "stateStoreSave";
+    if (r->agg || r->sagg) {
+        const char *op = r->sagg ? "sessionWindowStateStoreSaveExec"
+                         : r->q->agg->dedup ? "dedupe"
+                                            : "stateStoreSave";
+        uint64_t total = r->sagg ? session_agg_nsessions(r->sagg) : hash_agg_ngroups(r->agg);
+        size_t mem = r->sagg ? session_agg_memory(r->sagg) : hash_agg_memory(r->agg);
         json_array_append_new(
             ops, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "operatorName", op, "numRowsTotal",
-                           (json_int_t)hash_agg_ngroups(r->agg), "numRowsUpdated",
+                           (json_int_t)total, "numRowsUpdated",
                            (json_int_t)rows_updated, "numRowsRemoved", (json_int_t)rows_removed,
                            "numRowsDroppedByWatermark", (json_int_t)br->dropped,
-                           "memoryUsedBytes", (json_int_t)hash_agg_memory(r->agg)));
+                           "memoryUsedBytes", (json_int_t)mem));
     }
     json_object_set_new(p, "stateOperators", ops);
     json_t *src = json_object();
@@ -508,12 +623,22 @@ static void report_progress(query_rt *r, const batch_run *br, int64_t batch_id,
 /* Whether a batch without new input would emit or evict state: the
  * watermark moved past the one the last batch ran with and some state entry
  * has expired under it (SPEC §3). */
-static bool no_data_batch_due(const query_rt *r)
+static bool no_data_batch_due(query_rt *r)
 {
-    if (!r->evicts || r->watermark_ms <= r->last_batch_wm_ms)
+    if (!r->evicts || r->watermark_ms <= r->last_batch_wm_ms ||
+        r->watermark_ms == r->nodata_checked_wm_ms)
         return false;
-    wm_pred wp = {r->q->agg->wm_key, r->watermark_ms * 1000};
-    return hash_agg_any(r->agg, key_expired, &wp);
+    bool due;
+    if (r->sagg) {
+        due = session_agg_has_expired(r->sagg, r->watermark_ms * 1000);
+    } else {
+        wm_pred wp = {r->q->agg->wm_key, r->watermark_ms * 1000};
+        due = hash_agg_any(r->agg, key_expired, &wp);
+    }
+    /* State only changes in a batch: no need to scan it again at every poll. */
+    if (!due)
+        r->nodata_checked_wm_ms = r->watermark_ms;
+    return due;
 }
 
 /* Runs batch r->batch_id if the source has new data, or a no-data batch when
@@ -542,6 +667,8 @@ static int run_one_batch(query_rt *r, bool *ran, eddy_error *err)
     chain_build(r->q, &br.chain);
     if (r->agg)
         hash_agg_begin_batch(r->agg);
+    if (r->sagg)
+        session_agg_begin_batch(r->sagg);
 
     source_metrics m = {0};
     if (has_data) {
@@ -576,6 +703,7 @@ static int run_one_batch(query_rt *r, bool *ran, eddy_error *err)
     /* The watermark for the next batch (Spark's WatermarkTracker): the max
      * event time seen so far minus the delay, never decreasing. */
     r->last_batch_wm_ms = r->watermark_ms;
+    r->nodata_checked_wm_ms = INT64_MIN;
     if (br.ev_count > 0) {
         if (!r->seen_event || br.ev_max > r->max_event_ms)
             r->max_event_ms = br.ev_max;

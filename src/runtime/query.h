@@ -24,6 +24,10 @@ typedef struct run_shared {
     bool available_now;             /* --available-now */
     int shuffle_partitions;         /* spark.sql.shuffle.partitions (200) */
     FILE *console;                  /* stdout */
+    batch ***tables;                /* static tables, loaded at start: table i is
+                                       ntable_batches[i] batches; they outlive
+                                       every query */
+    const int *ntable_batches;
 } run_shared;
 
 typedef enum query_status { QUERY_ACTIVE, QUERY_STOPPED, QUERY_FAILED } query_status;
@@ -50,6 +54,8 @@ typedef struct query_rt {
     bool seen_event;
     int64_t watermark_ms;    /* the watermark the next batch runs with */
     int64_t last_batch_wm_ms; /* the watermark the last batch ran with */
+    int64_t nodata_checked_wm_ms; /* watermark at which state was found to hold
+                                     nothing expired (INT64_MIN: not checked) */
     bool evicts;             /* stateful operator with a watermarked key in
                                 append or update mode: drops late rows,
                                 evicts state */

@@ -1340,6 +1340,13 @@ static int bind_select_body(binder *b, const ast_select *sel, bound_select *out)
                             b->win.session ? "session_window" : "window");
             goto items_fail;
         }
+        if (b->win.session && ac.nkeys == 1) {
+            free(sort_keys);
+            rc = bind_error(b, w->line, w->col, expr_len(w), NULL,
+                            "global aggregation with session window in streaming query is "
+                            "not supported: group by another column too (as in Spark)");
+            goto items_fail;
+        }
         if (b->win.session)
             session_key = wk;
         for (int i = 0; i < ac.ncalls && session_key >= 0; i++) {
@@ -1712,6 +1719,15 @@ static uint8_t *compute_needed(const query_plan *q, int ncols)
     return needed;
 }
 
+/* 1 + the index of the first column of type t, or 0. */
+static int schema_has_type(const schema *s, type_id t)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->fields[i].type == t)
+            return i + 1;
+    return 0;
+}
+
 static int bind_sink(binder *b, const ast_stmt *st)
 {
     bound_pipeline *p = b->p;
@@ -1770,6 +1786,14 @@ static int bind_sink(binder *b, const ast_stmt *st)
         rc = bind_error(b, sline, scol, 6, NULL,
                         "complete output mode not supported when there are no streaming "
                         "aggregations");
+    } else if (str_ieq(ops->name, "csv") && schema_has_type(&q.root->out, TYPE_WINDOW)) {
+        int c = schema_has_type(&q.root->out, TYPE_WINDOW) - 1;
+        const ast_select_item *it = c < sel->nitems ? &sel->items[c] : &sel->items[0];
+        rc = bind_error(b, it->e->line, it->e->col, expr_len(it->e), NULL,
+                        "the csv sink cannot write the struct column '%s'; select %s.start "
+                        "and %s.end instead",
+                        q.root->out.fields[c].name, q.root->out.fields[c].name,
+                        q.root->out.fields[c].name);
     } else if (q.mode != OUTPUT_COMPLETE && (bs.has_order || bs.has_limit)) {
         rc = bind_error(b, bs.has_order ? bs.order_line : bs.limit_line,
                         bs.has_order ? bs.order_col : bs.limit_col, 5, NULL,
