@@ -181,12 +181,25 @@ void reader_snippet(char *dst, size_t cap, const char *s, size_t n)
     dst[k] = 0;
 }
 
-/* "yyyy-MM-dd HH:mm:ss" or "yyyy-MM-ddTHH:mm:ss" exactly: the common form,
- * parsed without ts_parse's general grammar. Returns 0 or -1 (not this
- * form, or out of range: ts_parse then decides). */
+/* "yyyy-MM-dd HH:mm:ss" or "yyyy-MM-ddTHH:mm:ss" exactly, optionally with a
+ * fraction of 1 to 6 digits (".123"): the common forms, parsed without
+ * ts_parse's general grammar. Returns 0 or -1 (not this form, or out of
+ * range: ts_parse then decides). */
 static int ts_fixed(const char *s, size_t n, int64_t *out)
 {
     static const uint8_t digit_at[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
+    int64_t frac = 0;
+    if (n > 19) {
+        if (n < 21 || n > 26 || s[19] != '.')
+            return -1;
+        for (size_t i = 20; i < 26; i++) {
+            unsigned dg = i < n ? (unsigned)(s[i] - '0') : 0;
+            if (dg > 9)
+                return -1;
+            frac = frac * 10 + dg;
+        }
+        n = 19;
+    }
     if (n != 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' ||
         s[16] != ':')
         return -1;
@@ -201,7 +214,8 @@ static int ts_fixed(const char *s, size_t n, int64_t *out)
     int h = d[8] * 10 + d[9], mi = d[10] * 10 + d[11], sec = d[12] * 10 + d[13];
     if (mo < 1 || mo > 12 || day < 1 || day > 28 || h > 23 || mi > 59 || sec > 59)
         return -1;
-    *out = ((int64_t)days_from_civil(y, mo, day) * 86400 + h * 3600 + mi * 60 + sec) * 1000000;
+    *out = ((int64_t)days_from_civil(y, mo, day) * 86400 + h * 3600 + mi * 60 + sec) * 1000000 +
+           frac;
     return 0;
 }
 

@@ -1002,6 +1002,50 @@ static void split_join_condition(binder *b, expr *on, int nstream, int ntotal, p
     j->residual = and;
 }
 
+static expr *and_of(binder *b, expr *x, expr *y)
+{
+    if (!x)
+        return y;
+    expr *and = expr_new(b->a, EXPR_BINARY, y->line, y->col);
+    and->op = OP_AND;
+    and->type = TYPE_BOOLEAN;
+    and->nargs = 2;
+    and->args = arena_alloc(b->a, 2 * sizeof(expr *));
+    and->args[0] = x;
+    and->args[1] = y;
+    return and;
+}
+
+static void split_conjuncts(binder *b, expr *e, int nstream, expr **below, expr **above)
+{
+    if (e->kind == EXPR_BINARY && e->op == OP_AND) {
+        split_conjuncts(b, e->args[0], nstream, below, above);
+        split_conjuncts(b, e->args[1], nstream, below, above);
+        return;
+    }
+    if (refs_only(e, 0, nstream))
+        *below = and_of(b, *below, e);
+    else
+        *above = and_of(b, *above, e);
+}
+
+/* WHERE conjuncts that read only the stream's columns run before the join
+ * (Spark's PushPredicateThroughJoin: allowed for inner joins and for the
+ * preserved side of a left outer join); returns the rest, or NULL. */
+static expr *push_below_join(binder *b, expr *where, plan_node *j)
+{
+    int nstream = j->child->out.n;
+    expr *below = NULL, *above = NULL;
+    split_conjuncts(b, where, nstream, &below, &above);
+    if (below) {
+        plan_node *f = plan_node_new(b->a, PLAN_FILTER, j->child);
+        f->predicate = below;
+        schema_copy(&f->out, &j->child->out);
+        j->child = f;
+    }
+    return above;
+}
+
 /* FROM stream JOIN table ON ...: a PLAN_JOIN above out->top; fills the two
  * scopes (the stream's columns, then the table's). */
 static int bind_join(binder *b, const ast_select *sel, bound_select *out, scope *sc)
@@ -1107,10 +1151,14 @@ static int bind_select_body(binder *b, const ast_select *sel, bound_select *out)
         if ((rc = bind_expr(b, sc, nsc, &w, AGG_NONE, "WHERE")) ||
             (rc = require_boolean(b, &w, "the WHERE condition")))
             return rc;
-        plan_node *f = plan_node_new(b->a, PLAN_FILTER, out->top);
-        f->predicate = w;
-        schema_copy(&f->out, &out->top->out);
-        out->top = f;
+        if (out->top->kind == PLAN_JOIN)
+            w = push_below_join(b, w, out->top);
+        if (w) {
+            plan_node *f = plan_node_new(b->a, PLAN_FILTER, out->top);
+            f->predicate = w;
+            schema_copy(&f->out, &out->top->out);
+            out->top = f;
+        }
     }
 
     /* window()/session_window(): a PLAN_WINDOW node adds the window column

@@ -201,6 +201,17 @@ static void test_field_convert(void **state)
     assert_int_equal(field_convert("2024-11-05T14:00:00.5Z", 22, &c, 0, &o), 0);
     assert_int_equal(c.data.i64[0], ts("2024-11-05 14:00:00") + 500000);
     assert_int_equal(field_convert("yesterday", 9, &c, 0, &o), -1);
+    /* The fast path for "yyyy-MM-dd HH:mm:ss[.S{1,6}]" agrees with ts_parse. */
+    static const char *const fracs[] = {"2024-02-29 23:59:59.1", "2024-02-29 23:59:59.123",
+                                        "2024-02-29T23:59:59.123456", "1969-12-31 23:59:59.999",
+                                        "2024-01-31 00:00:00.000001"};
+    for (size_t i = 0; i < sizeof fracs / sizeof fracs[0]; i++) {
+        assert_int_equal(field_convert(fracs[i], strlen(fracs[i]), &c, 0, &o), 0);
+        assert_int_equal(c.data.i64[0], ts(fracs[i]));
+    }
+    assert_int_equal(c.data.i64[0], ts("2024-01-31 00:00:00") + 1);
+    assert_int_equal(field_convert("2024-02-29 23:59:59.", 20, &c, 0, &o), -1);
+    assert_int_equal(field_convert("2024-02-29 23:59:59.12a", 23, &c, 0, &o), -1);
     column_free(&c);
 
     column_init(&c, TYPE_DATE, 1);
