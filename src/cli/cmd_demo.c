@@ -1,7 +1,20 @@
-/* `eddy demo votes`: the main job. A generator thread writes a tick of vote
- * files (one per US state) every 2 s into a fresh folder while the pipeline
- * of examples/votes.sql, pointed at that folder, prints votes per candidate
- * and per state each batch. Ctrl+C stops both cleanly. */
+/* `eddy demo NAME`: a generator thread and a pipeline in one process. The
+ * generator writes ticks into a fresh folder under /tmp while the pipeline of
+ * the seed's example, pointed at that folder, prints its results on the
+ * console each batch. Ctrl+C stops both cleanly.
+ *
+ *   votes  (default, the main job; seed 000): a tick of 50 vote files every
+ *          2 s; votes per candidate and per state, complete mode.
+ *   accel  (seed 002): 3 participants' accelerometer files, a tick every 2 s
+ *          holding 5 s of samples; tumbling and sliding window averages.
+ *   stocks (seed 004): one trading day of 10 KOSPI stocks per second from
+ *          2024-01-02; big daily moves and weekly bars.
+ *
+ * The accel and stocks demos run examples/accelerometer.sql and
+ * examples/stocks.sql as they are (file sinks, partitioned by symbol for
+ * stocks, with checkpoint locations), writing under the demo folder, and add
+ * a console sink per query with the same SELECT so the results are visible
+ * as they are written; averages are rounded to keep the tables narrow. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +22,14 @@
 
 #include "cli/demo.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "core/stop.h"
 #include "core/strutil.h"
+#include "core/timefmt.h"
 #include "gen/gen.h"
+
+/* In the SQL and messages below, every "@DIR@" becomes the demo folder. */
+#define DIR_MARK "@DIR@"
 
 /* examples/votes.sql with the folder filled in, plus a per-state view. */
 static const char votes_sql[] =
@@ -22,7 +40,7 @@ static const char votes_sql[] =
     "  state     STRING,\n"
     "  age_group STRING,\n"
     "  candidate STRING\n"
-    ") WITH (format = 'json', path = '%s');\n"
+    ") WITH (format = 'json', path = '@DIR@');\n"
     "\n"
     "CREATE SINK votes_per_candidate\n"
     "  WITH (format = 'console', outputMode = 'complete', trigger = '2 seconds')\n"
@@ -32,6 +50,169 @@ static const char votes_sql[] =
     "  WITH (format = 'console', outputMode = 'complete', numRows = 50,\n"
     "        trigger = '2 seconds')\n"
     "  AS SELECT state, count(*) AS votes FROM votes GROUP BY state ORDER BY votes DESC;\n";
+
+/* examples/accelerometer.sql under the demo folder, plus console sinks. */
+static const char accel_sql[] =
+    "-- eddy demo accel: seed 002 (tumbling and sliding windows over accelerometer data)\n"
+    "CREATE SOURCE accel (\n"
+    "  pid  STRING,\n"
+    "  time TIMESTAMP,\n"
+    "  x    DOUBLE,\n"
+    "  y    DOUBLE,\n"
+    "  z    DOUBLE,\n"
+    "  WATERMARK FOR time AS time - INTERVAL 10 SECONDS\n"
+    ") WITH (format = 'csv', path = '@DIR@/accel_stream', header = true);\n"
+    "\n"
+    "CREATE SINK accel_tumbling\n"
+    "  WITH (format = 'csv', path = '@DIR@/accel_out/tumbling', header = true,\n"
+    "        outputMode = 'append', trigger = '5 seconds',\n"
+    "        checkpointLocation = '@DIR@/accel_checkpoints/tumbling')\n"
+    "  AS SELECT pid, window.start AS window_start, window.end AS window_end,\n"
+    "            avg(x) AS avg_x, avg(y) AS avg_y, avg(z) AS avg_z, count(*) AS samples\n"
+    "     FROM accel\n"
+    "     GROUP BY pid, window(time, '5 seconds');\n"
+    "\n"
+    "CREATE SINK accel_sliding\n"
+    "  WITH (format = 'csv', path = '@DIR@/accel_out/sliding', header = true,\n"
+    "        outputMode = 'append', trigger = '5 seconds',\n"
+    "        checkpointLocation = '@DIR@/accel_checkpoints/sliding')\n"
+    "  AS SELECT pid, window.start AS window_start, window.end AS window_end,\n"
+    "            avg(x) AS avg_x, avg(y) AS avg_y, avg(z) AS avg_z, count(*) AS samples\n"
+    "     FROM accel\n"
+    "     GROUP BY pid, window(time, '10 seconds', '5 seconds');\n"
+    "\n"
+    "CREATE SINK tumbling_5s\n"
+    "  WITH (format = 'console', outputMode = 'append', trigger = '5 seconds')\n"
+    "  AS SELECT pid, window.start AS window_start, window.end AS window_end,\n"
+    "            round(avg(x), 3) AS avg_x, round(avg(y), 3) AS avg_y,\n"
+    "            round(avg(z), 3) AS avg_z, count(*) AS samples\n"
+    "     FROM accel\n"
+    "     GROUP BY pid, window(time, '5 seconds');\n"
+    "\n"
+    "CREATE SINK sliding_10s_every_5s\n"
+    "  WITH (format = 'console', outputMode = 'append', trigger = '5 seconds')\n"
+    "  AS SELECT pid, window.start AS window_start, window.end AS window_end,\n"
+    "            round(avg(x), 3) AS avg_x, round(avg(y), 3) AS avg_y,\n"
+    "            round(avg(z), 3) AS avg_z, count(*) AS samples\n"
+    "     FROM accel\n"
+    "     GROUP BY pid, window(time, '10 seconds', '5 seconds');\n";
+
+/* examples/stocks.sql under the demo folder, plus console sinks. Every
+ * query triggers every 5 s, i.e. about once per generated week. */
+static const char stocks_sql[] =
+    "-- eddy demo stocks: seed 004 (KOSPI daily bars to partitioned files)\n"
+    "CREATE SOURCE stocks (\n"
+    "  date   TIMESTAMP,\n"
+    "  symbol STRING,\n"
+    "  open   DOUBLE,\n"
+    "  high   DOUBLE,\n"
+    "  low    DOUBLE,\n"
+    "  close  DOUBLE,\n"
+    "  volume BIGINT,\n"
+    "  WATERMARK FOR date AS date - INTERVAL 3 DAYS\n"
+    ") WITH (format = 'csv', path = '@DIR@/stock_stream', header = true);\n"
+    "\n"
+    "CREATE SINK big_moves\n"
+    "  WITH (format = 'csv', path = '@DIR@/stock_out/big_moves', header = true,\n"
+    "        partitionBy = 'symbol', trigger = '5 seconds',\n"
+    "        checkpointLocation = '@DIR@/stock_checkpoints/big_moves')\n"
+    "  AS SELECT CAST(date AS DATE) AS date, symbol, open, close,\n"
+    "            round((close - open) / open * 100, 2) AS change_pct, volume\n"
+    "     FROM stocks\n"
+    "     WHERE abs(close - open) / open >= 0.02;\n"
+    "\n"
+    "CREATE SINK weekly\n"
+    "  WITH (format = 'csv', path = '@DIR@/stock_out/weekly', header = true,\n"
+    "        outputMode = 'append', partitionBy = 'symbol', trigger = '5 seconds',\n"
+    "        checkpointLocation = '@DIR@/stock_checkpoints/weekly')\n"
+    "  AS SELECT symbol, window.start AS week_start, window.end AS week_end,\n"
+    "            avg(close) AS avg_close, max(high) AS max_high, min(low) AS min_low,\n"
+    "            sum(volume) AS total_volume, count(*) AS days\n"
+    "     FROM stocks\n"
+    "     GROUP BY symbol, window(date, '7 days', '7 days', '4 days');\n"
+    "\n"
+    "CREATE SINK big_moves_console\n"
+    "  WITH (format = 'console', trigger = '5 seconds')\n"
+    "  AS SELECT CAST(date AS DATE) AS date, symbol, open, close,\n"
+    "            round((close - open) / open * 100, 2) AS change_pct, volume\n"
+    "     FROM stocks\n"
+    "     WHERE abs(close - open) / open >= 0.02;\n"
+    "\n"
+    "CREATE SINK weekly_console\n"
+    "  WITH (format = 'console', outputMode = 'append', trigger = '5 seconds')\n"
+    "  AS SELECT symbol, CAST(window.start AS DATE) AS week, round(avg(close), 1) AS avg_close,\n"
+    "            max(high) AS max_high, min(low) AS min_low, sum(volume) AS total_volume\n"
+    "     FROM stocks\n"
+    "     GROUP BY symbol, window(date, '7 days', '7 days', '4 days');\n";
+
+typedef struct demo {
+    const char *name;
+    const char *kind;          /* generator kind */
+    const char *input;         /* generator folder under the demo folder ("" = itself) */
+    int64_t interval_us;       /* generator pause between ticks */
+    const char *start;         /* first event time, ts_parse form; NULL = now */
+    const char *sql;           /* pipeline, with DIR_MARK */
+    const char *intro;         /* printed on stderr before starting, with DIR_MARK */
+} demo;
+
+static const demo demos[] = {
+    {
+        .name = "votes",
+        .kind = "votes",
+        .input = "",
+        .interval_us = 2000000,
+        .sql = votes_sql,
+        .intro = "eddy demo votes: writing a tick of 50 vote files every 2 s into @DIR@\n",
+    },
+    {
+        .name = "accel",
+        .kind = "accel",
+        .input = "/accel_stream",
+        .interval_us = 2000000,
+        .sql = accel_sql,
+        .intro = "eddy demo accel: every 2 s, one file of 5 s of 40 Hz samples per participant\n"
+                 "  (BK7610, BU4707, CC6740) into @DIR@/accel_stream;\n"
+                 "  event time runs 2.5 times faster than the clock, and a window is printed\n"
+                 "  once the watermark (latest time - 10 s) passes its end\n"
+                 "eddy demo accel: results also go to @DIR@/accel_out/{tumbling,sliding}/\n",
+    },
+    {
+        .name = "stocks",
+        .kind = "stocks",
+        .input = "/stock_stream",
+        .interval_us = 1000000,
+        .start = "2024-01-02",
+        .sql = stocks_sql,
+        .intro = "eddy demo stocks: one trading day of 10 KOSPI stocks per second, from\n"
+                 "  2024-01-02, into @DIR@/stock_stream; a week is printed once the\n"
+                 "  watermark (latest date - 3 days) passes its end\n"
+                 "eddy demo stocks: results also go to @DIR@/stock_out/{big_moves,weekly}/"
+                 "symbol=*/\n",
+    },
+};
+#define NDEMOS ((int)(sizeof demos / sizeof demos[0]))
+
+/* Copy of `text` with every DIR_MARK replaced by dir; the caller frees it. */
+static char *fill_dir(const char *text, const char *dir)
+{
+    size_t mark = strlen(DIR_MARK), dlen = strlen(dir), n = 0;
+    for (const char *p = strstr(text, DIR_MARK); p; p = strstr(p + mark, DIR_MARK))
+        n++;
+    char *out = xmalloc(strlen(text) + n * dlen + 1), *q = out;
+    for (const char *p = text;;) {
+        const char *m = strstr(p, DIR_MARK);
+        size_t k = m ? (size_t)(m - p) : strlen(p);
+        memcpy(q, p, k);
+        q += k;
+        if (!m)
+            break;
+        memcpy(q, dir, dlen);
+        q += dlen;
+        p = m + mark;
+    }
+    *q = '\0';
+    return out;
+}
 
 typedef struct gen_thread {
     gen_options opts;
@@ -46,33 +227,50 @@ static void *gen_main(void *arg)
     return NULL;
 }
 
-static int demo_votes(void)
+static int demo_run(const demo *d)
 {
-    char dir[] = "/tmp/eddy-demo-votes-XXXXXX";
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/eddy-demo-%s-XXXXXX", d->name);
     if (!mkdtemp(dir)) {
         perror("eddy demo: cannot create a folder under /tmp");
         return 1;
     }
-    fprintf(stderr,
-            "eddy demo votes: writing a tick of 50 vote files every 2 s into %s\n"
-            "eddy demo votes: Ctrl+C stops the generator and the pipeline\n",
-            dir);
+    char input[128];
+    snprintf(input, sizeof input, "%s%s", dir, d->input);
     gen_thread g;
     memset(&g, 0, sizeof g);
-    gen_options_default(&g.opts, "votes");
-    g.opts.out_dir = dir;
-    g.opts.interval_us = 2000000;
+    gen_options_default(&g.opts, d->kind);
+    g.opts.out_dir = input;
+    g.opts.interval_us = d->interval_us;
     g.opts.ticks = 0;
     g.opts.quiet = 1;
+    if (d->start && ts_parse(d->start, strlen(d->start), &g.opts.start_time_us) != 0)
+        abort(); /* the table above holds a bad literal */
+    /* The file source refuses a missing folder: create it before starting. */
+    eddy_error err = {0};
+    if (gen_mkdirs(input, &err) != 0) {
+        fprintf(stderr, "eddy demo: %s\n", err.message);
+        return 1;
+    }
+
+    char *intro = fill_dir(d->intro, dir);
+    fputs(intro, stderr);
+    fprintf(stderr, "eddy demo %s: Ctrl+C stops the generator and the pipeline\n", d->name);
+    free(intro);
     cli_install_signals();
     pthread_t th;
-    pthread_create(&th, NULL, gen_main, &g);
+    if (pthread_create(&th, NULL, gen_main, &g) != 0) {
+        fprintf(stderr, "eddy demo: cannot start the generator thread\n");
+        return 1;
+    }
 
-    char sql[sizeof votes_sql + 512];
-    snprintf(sql, sizeof sql, votes_sql, dir);
+    char *sql = fill_dir(d->sql, dir);
+    char file_name[64];
+    snprintf(file_name, sizeof file_name, "demo-%s.sql", d->name);
     eddy_run_options ro = {0};
     ro.log_level = LOG_WARN;
-    int status = cli_run_sql(sql, "demo-votes.sql", NULL, 0, &ro);
+    int status = cli_run_sql(sql, file_name, NULL, 0, &ro);
+    free(sql);
     stop_request();
     pthread_join(th, NULL);
     if (g.rc) {
@@ -80,18 +278,25 @@ static int demo_votes(void)
         if (!status)
             status = 1;
     }
-    fprintf(stderr, "eddy demo votes: stopped; the generated files are in %s\n", dir);
+    fprintf(stderr, "eddy demo %s: stopped; the generated files are in %s\n", d->name, input);
     return status;
 }
 
 int cmd_demo(int argc, char **argv)
 {
     const char *name = argc > 1 ? argv[1] : "votes";
-    if (strcmp(name, "votes") == 0)
-        return demo_votes();
-    static const char *const demos[] = {"votes"};
-    const char *near = str_nearest(name, demos, 1);
-    fprintf(stderr, "eddy demo: unknown demo '%s'%s%s%s; available: votes\n", name,
+    if (argc > 2) {
+        fprintf(stderr, "eddy demo: unexpected argument '%s'\n", argv[2]);
+        return 2;
+    }
+    const char *names[NDEMOS];
+    for (int i = 0; i < NDEMOS; i++) {
+        if (strcmp(name, demos[i].name) == 0)
+            return demo_run(&demos[i]);
+        names[i] = demos[i].name;
+    }
+    const char *near = str_nearest(name, names, NDEMOS);
+    fprintf(stderr, "eddy demo: unknown demo '%s'%s%s%s; available: votes, accel, stocks\n", name,
             near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
     return 2;
 }

@@ -15,11 +15,11 @@
 #include "core/timefmt.h"
 #include "gen/gen.h"
 
-enum { FOR_VOTES = 1, FOR_EVENTS = 2, FOR_ALL = 3 };
+enum { FOR_VOTES = 1, FOR_EVENTS = 2, FOR_ACCEL = 4, FOR_STOCKS = 8, FOR_ALL = 15 };
 
 enum opt_id {
     OPT_OUT, OPT_SEED, OPT_INTERVAL, OPT_START, OPT_QUIET, OPT_LATE_FRACTION,
-    OPT_MAX_LATENESS, OPT_TICKS, OPT_SAMPLE, OPT_FILES, OPT_ROWS, OPT_KAFKA,
+    OPT_MAX_LATENESS, OPT_TICKS, OPT_SAMPLE, OPT_FILES, OPT_ROWS, OPT_PIDS, OPT_KAFKA,
     OPT_TOPIC, OPT_HELP,
 };
 
@@ -35,44 +35,56 @@ static const struct gen_opt {
     [OPT_QUIET] = {"--quiet", FOR_ALL, 0},
     [OPT_LATE_FRACTION] = {"--late-fraction", FOR_ALL, 1},
     [OPT_MAX_LATENESS] = {"--max-lateness", FOR_ALL, 1},
-    [OPT_TICKS] = {"--ticks", FOR_VOTES, 1},
+    [OPT_TICKS] = {"--ticks", FOR_VOTES | FOR_ACCEL | FOR_STOCKS, 1},
     [OPT_SAMPLE] = {"--sample", FOR_VOTES, 1},
     [OPT_FILES] = {"--files", FOR_EVENTS, 1},
-    [OPT_ROWS] = {"--rows", FOR_EVENTS, 1},
+    [OPT_ROWS] = {"--rows", FOR_EVENTS | FOR_ACCEL, 1},
+    [OPT_PIDS] = {"--pids", FOR_ACCEL, 1},
     [OPT_KAFKA] = {"--kafka", 0, 1},
     [OPT_TOPIC] = {"--topic", 0, 1},
     [OPT_HELP] = {"--help", FOR_ALL, 0},
 };
 #define NOPTS ((int)(sizeof opts / sizeof opts[0]))
 
-static const char *const kinds_ready[] = {"votes", "events"};
-static const char *const kinds_all[] = {"votes", "events", "accel", "stocks"};
+/* Kind names in FOR_* bit order. */
+static const char *const kinds[] = {"votes", "events", "accel", "stocks"};
+#define NKINDS 4
 
 static void usage(FILE *out)
 {
-    fputs("usage: eddy gen votes --out DIR [--seed N] [--interval D] [--ticks N]\n"
-          "                      [--sample F] [--start TS] [--quiet]\n"
-          "       eddy gen events --out DIR [--files N] [--rows N] [--interval D]\n"
-          "                      [--seed N] [--start TS] [--quiet]\n"
+    fputs("usage: eddy gen votes --out DIR [--ticks N] [--sample F] [common options]\n"
+          "       eddy gen events --out DIR [--files N] [--rows N] [common options]\n"
+          "       eddy gen accel --out DIR [--pids N] [--ticks N] [--rows N] [common options]\n"
+          "       eddy gen stocks --out DIR [--ticks N] [common options]\n"
           "\n"
           "Writes a simulated input stream into DIR; every file is written to a\n"
           "hidden name and renamed. Same --seed and --start, same bytes.\n"
           "\n"
+          "common options:\n"
           "  --out DIR            output directory (created if missing)\n"
           "  --seed N             random seed (42)\n"
           "  --interval D         pause between ticks/files: '5s', '500 ms', '0'\n"
-          "                       (votes 5s, events 3s; a bare number is seconds)\n"
+          "                       (votes 5s, events 3s, accel 5s, stocks 1s; a bare\n"
+          "                       number is seconds)\n"
           "  --start TS           event time of the first tick, 'yyyy-MM-dd HH:mm:ss'\n"
-          "                       UTC (default: now)\n"
-          "  --late-fraction F    share of rows moved back in event time (0)\n"
-          "  --max-lateness D     how far back those rows go, e.g. '30s'\n"
+          "                       UTC (default: now; stocks use its date)\n"
+          "  --late-fraction F    share of rows whose event time moves back (0)\n"
+          "  --max-lateness D     how far back those rows go, uniform in (0, D],\n"
+          "                       e.g. '30s', '3 days'\n"
           "  --quiet              no progress line per tick\n"
-          "votes:\n"
+          "votes (seed 000): JSON lines vote_id,timestamp,state,age_group,candidate\n"
           "  --ticks N            ticks to write, 50 state files each (0 = until Ctrl+C)\n"
           "  --sample F           fraction of each state's voting-age population (0.005)\n"
-          "events:\n"
+          "events (seed 003): CSV timestamp,user_id,event\n"
           "  --files N            files to write (10; 0 = until Ctrl+C)\n"
-          "  --rows N             rows per file (10)\n",
+          "  --rows N             rows per file (10)\n"
+          "accel (seed 002): CSV pid,time,x,y,z at 40 Hz, one file per participant per tick\n"
+          "  --pids N             participants, 1 to 13 (3)\n"
+          "  --ticks N            ticks to write (0 = until Ctrl+C)\n"
+          "  --rows N             samples per participant per tick (200 = 5 s of event time)\n"
+          "stocks (seed 004): CSV date,symbol,open,high,low,close,volume, ten KOSPI\n"
+          "                   stocks, one file per weekday\n"
+          "  --ticks N            trading days to write (0 = until Ctrl+C)\n",
           out);
 }
 
@@ -189,8 +201,11 @@ static int apply(gen_options *o, const char *kind, enum opt_id id, const char *v
     case OPT_FILES:
     case OPT_ROWS: {
         int v;
-        if (parse_int(val, 0, 1000000000, &v) != 0)
-            return usage_error(kind, "%s: expected a non-negative integer, got '%s'", name, val);
+        /* accel needs samples to move event time forward */
+        long min = id == OPT_ROWS && str_ieq(kind, "accel") ? 1 : 0;
+        if (parse_int(val, min, 1000000000, &v) != 0)
+            return usage_error(kind, "%s: expected a%s integer, got '%s'", name,
+                               min ? " positive" : " non-negative", val);
         if (id == OPT_TICKS)
             o->ticks = v;
         else if (id == OPT_FILES)
@@ -199,6 +214,11 @@ static int apply(gen_options *o, const char *kind, enum opt_id id, const char *v
             o->rows = v;
         return 0;
     }
+    case OPT_PIDS:
+        if (parse_int(val, 1, GEN_ACCEL_NPIDS, &o->pids) != 0)
+            return usage_error(kind, "%s: expected a number of participants from 1 to %d, "
+                                     "got '%s'", name, GEN_ACCEL_NPIDS, val);
+        return 0;
     case OPT_QUIET:
         o->quiet = 1;
         return 0;
@@ -218,24 +238,20 @@ int cmd_gen(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    int mask;
-    if (str_ieq(kind, "votes")) {
-        mask = FOR_VOTES;
-    } else if (str_ieq(kind, "events")) {
-        mask = FOR_EVENTS;
-    } else if (str_ieq(kind, "accel") || str_ieq(kind, "stocks")) {
-        fprintf(stderr, "eddy gen: the '%s' generator is not available yet (available: votes, events)\n",
-                kind);
-        return 2;
-    } else {
-        const char *near = str_nearest(kind, kinds_all, 4);
+    int mask = 0;
+    for (int k = 0; k < NKINDS; k++)
+        if (str_ieq(kind, kinds[k])) {
+            mask = 1 << k;
+            kind = kinds[k];
+        }
+    if (!mask) {
+        const char *near = str_nearest(kind, kinds, NKINDS);
         fprintf(stderr, "eddy gen: unknown kind '%s'", kind);
         if (near)
             fprintf(stderr, " (did you mean '%s'?)", near);
-        fputs("; available: votes, events\n", stderr);
+        fputs("; available: votes, events, accel, stocks\n", stderr);
         return 2;
     }
-    kind = kinds_ready[mask == FOR_VOTES ? 0 : 1];
 
     gen_options o;
     gen_options_default(&o, kind);
@@ -272,9 +288,19 @@ int cmd_gen(int argc, char **argv)
                             "and read them with a file source\n", kind, name);
             return 2;
         }
-        if (!(opts[id].kinds & mask))
-            return usage_error(kind, "option '%s' applies to 'eddy gen %s' only", name,
-                               mask == FOR_VOTES ? "events" : "votes");
+        if (!(opts[id].kinds & mask)) {
+            char which[128] = "";
+            size_t len = 0;
+            int n = 0, total = __builtin_popcount((unsigned)opts[id].kinds);
+            for (int k = 0; k < NKINDS; k++)
+                if (opts[id].kinds & (1 << k)) {
+                    const char *sep = n == 0 ? "" : n + 1 == total ? " and " : ", ";
+                    len += (size_t)snprintf(which + len, sizeof which - len, "%s'eddy gen %s'",
+                                            sep, kinds[k]);
+                    n++;
+                }
+            return usage_error(kind, "option '%s' applies to %s only", name, which);
+        }
         if (id == OPT_HELP) {
             usage(stdout);
             return 0;

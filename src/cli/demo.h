@@ -4,8 +4,13 @@
 
 #include "eddy.h"
 
-/* argv[0] is "demo", argv[1] the optional demo name (default "votes").
- * Returns a process exit status (0 clean stop, 1 failure, 2 usage). */
+/* argv[0] is "demo", argv[1] the optional demo name: "votes" (default,
+ * seed 000), "accel" (seed 002) or "stocks" (seed 004); an unknown name gets
+ * the nearest known one suggested. Creates a fresh folder
+ * /tmp/eddy-demo-NAME-XXXXXX (left in place, its path printed on stderr),
+ * runs the generator in a thread writing into it and the seed's pipeline
+ * reading it, until SIGINT/SIGTERM. Returns a process exit status (0 clean
+ * stop, 1 failure of the pipeline or the generator, 2 usage or SQL error). */
 int cmd_demo(int argc, char **argv);
 
 /* Installs SIGINT/SIGTERM handlers that request a clean stop (the running

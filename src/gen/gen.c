@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,15 @@ void gen_options_default(gen_options *o, const char *kind)
     o->sample = 0.005;
     o->files = 10;
     o->rows = 10;
-    o->interval_us = str_ieq(o->kind, "events") ? 3000000 : 5000000;
+    o->pids = 3;
+    o->interval_us = 5000000;
+    if (str_ieq(o->kind, "events")) {
+        o->interval_us = 3000000;
+    } else if (str_ieq(o->kind, "accel")) {
+        o->rows = 200;
+    } else if (str_ieq(o->kind, "stocks")) {
+        o->interval_us = 1000000;
+    }
 }
 
 int gen_run(const gen_options *o, eddy_error *err)
@@ -42,6 +51,10 @@ int gen_run(const gen_options *o, eddy_error *err)
         return gen_votes_run(o, err);
     if (str_ieq(kind, "events"))
         return gen_events_run(o, err);
+    if (str_ieq(kind, "accel"))
+        return gen_accel_run(o, err);
+    if (str_ieq(kind, "stocks"))
+        return gen_stocks_run(o, err);
     return err_set(err, EDDY_USAGE, "gen: unknown kind '%s'", kind);
 }
 
@@ -88,6 +101,20 @@ uint32_t gen_rng_below(gen_rng *r, uint32_t n)
 double gen_rng_unit(gen_rng *r)
 {
     return (double)(gen_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+double gen_rng_normal(gen_rng *r)
+{
+    double u1 = 1.0 - gen_rng_unit(r); /* (0, 1]: log is finite */
+    double u2 = gen_rng_unit(r);
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+int64_t gen_lateness(gen_rng *r, const gen_options *o)
+{
+    if (!(o->late_fraction > 0) || gen_rng_unit(r) >= o->late_fraction)
+        return 0;
+    return 1 + (int64_t)(gen_rng_unit(r) * (double)o->max_lateness_us);
 }
 
 int gen_mkdirs(const char *dir, eddy_error *err)

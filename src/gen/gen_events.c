@@ -66,8 +66,7 @@ int gen_events_run(const gen_options *o, eddy_error *err)
         for (int k = 0; k < o->rows; k++) {
             t += 1 + gen_rng_below(&r, 40);
             int64_t ts = t;
-            if (o->late_fraction > 0 && gen_rng_unit(&r) < o->late_fraction)
-                ts -= 1 + (int64_t)(gen_rng_unit(&r) * (double)o->max_lateness_us);
+            ts -= gen_lateness(&r, o);
             unsigned user = 1 + gen_rng_below(&r, 5);
             unsigned ev = gen_rng_below(&r, 4);
             char *p = gen_file_reserve(&f, MAX_LINE), *p0 = p;

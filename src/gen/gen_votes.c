@@ -151,8 +151,7 @@ static int write_state_file(const gen_options *o, int tick, int si, int64_t tick
     for (int64_t i = 0; i < rows; i++) {
         char *p = gen_file_reserve(&f, MAX_LINE), *p0 = p;
         int64_t ts = tick_us + (int64_t)gen_rng_below(&r, span_s) * 1000000;
-        if (o->late_fraction > 0 && gen_rng_unit(&r) < o->late_fraction)
-            ts -= 1 + (int64_t)(gen_rng_unit(&r) * (double)o->max_lateness_us);
+        ts -= gen_lateness(&r, o);
         unsigned age = gen_rng_below(&r, 6);
         unsigned pct = gen_rng_below(&r, 100), c = 0;
         while (c < 2 && pct >= candidates[c].percent) {

@@ -1,7 +1,8 @@
 /* Unit tests for the generators: determinism, file layout, row counts, value
- * domains and atomic writes. */
+ * domains, late rows and atomic writes. */
 #include <dirent.h>
 #include <ftw.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -224,6 +225,37 @@ static void test_first_rows_known(void **state)
     buf = read_all(path, &len);
     assert_int_equal(strncmp(buf, "timestamp,user_id,event\n2024-11-05T14:00:00.000022,1,login\n",
                              59), 0);
+    free(buf);
+
+    gen_options_default(&o, "accel");
+    o.out_dir = dir;
+    o.ticks = 1;
+    o.pids = 1;
+    o.rows = 2;
+    o.interval_us = 0;
+    o.start_time_us = START_US;
+    o.quiet = 1;
+    run_ok(&o);
+    snprintf(path, sizeof path, "%s/accel_BK7610_000000.csv", dir);
+    buf = read_all(path, &len);
+    assert_string_equal(buf, "pid,time,x,y,z\n"
+                             "BK7610,2024-11-05 14:00:00.004,-0.0349,-0.7728,-0.0221\n"
+                             "BK7610,2024-11-05 14:00:00.027,-0.0578,-0.7151,-0.0718\n");
+    free(buf);
+
+    gen_options_default(&o, "stocks");
+    o.out_dir = dir;
+    o.ticks = 1;
+    o.interval_us = 0;
+    o.start_time_us = START_US;
+    o.quiet = 1;
+    run_ok(&o);
+    snprintf(path, sizeof path, "%s/stocks_000000_2024-11-05.csv", dir);
+    buf = read_all(path, &len);
+    const char *want = "date,symbol,open,high,low,close,volume\n"
+                       "2024-11-05,005930,78300,78400,77200,77600,14586689\n"
+                       "2024-11-05,000660,140500,140600,138500,139700,3541569\n";
+    assert_int_equal(strncmp(buf, want, strlen(want)), 0);
     free(buf);
     remove_tmpdir(dir);
 }
@@ -461,16 +493,530 @@ static void test_events_late_rows(void **state)
     remove_tmpdir(dir);
 }
 
+static void test_lateness(void **state)
+{
+    (void)state;
+    gen_options o;
+    gen_options_default(&o, "accel");
+    gen_rng a, b;
+    gen_rng_seed(&a, 5, 0);
+    gen_rng_seed(&b, 5, 0);
+    /* no late rows: no draws, so the stream is unchanged */
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(gen_lateness(&a, &o), 0);
+    assert_int_equal(gen_rng_next(&a), gen_rng_next(&b));
+    o.late_fraction = 1;
+    o.max_lateness_us = 3;
+    int seen[4] = {0};
+    for (int i = 0; i < 3000; i++) {
+        int64_t d = gen_lateness(&a, &o);
+        assert_in_range(d, 1, 3);
+        seen[d]++;
+    }
+    for (int d = 1; d <= 3; d++)
+        assert_in_range(seen[d], 850, 1150);
+    o.late_fraction = 0.25;
+    o.max_lateness_us = 10000000;
+    int late = 0;
+    for (int i = 0; i < 10000; i++)
+        late += gen_lateness(&a, &o) > 0;
+    assert_in_range(late, 2300, 2700);
+    double sum = 0, sq = 0;
+    for (int i = 0; i < 20000; i++) {
+        double v = gen_rng_normal(&a);
+        assert_true(isfinite(v));
+        sum += v;
+        sq += v * v;
+    }
+    assert_true(fabs(sum / 20000) < 0.03);
+    assert_true(fabs(sq / 20000 - 1) < 0.05);
+}
+
+/* Splits a line in place into at most max fields at commas; returns the
+ * number of fields. */
+static int split_csv(char *line, char **fields, int max)
+{
+    int n = 0;
+    for (char *p = line; n < max;) {
+        fields[n++] = p;
+        char *c = strchr(p, ',');
+        if (!c)
+            break;
+        *c = '\0';
+        p = c + 1;
+    }
+    return n;
+}
+
+static void accel_opts(gen_options *o, const char *dir, uint64_t seed, int pids, int ticks,
+                       int rows)
+{
+    gen_options_default(o, "accel");
+    assert_int_equal(o->pids, 3);
+    assert_int_equal(o->rows, 200);
+    assert_int_equal(o->interval_us, 5000000);
+    o->out_dir = dir;
+    o->seed = seed;
+    o->pids = pids;
+    o->ticks = ticks;
+    o->rows = rows;
+    o->interval_us = 0;
+    o->start_time_us = START_US;
+    o->quiet = 1;
+}
+
+/* Same bytes for the same seed, different for another; one file per
+ * participant per tick, named accel_<pid>_<tick>.csv. */
+static void test_accel_deterministic(void **state)
+{
+    (void)state;
+    stop_reset();
+    char *a = make_tmpdir(), *b = make_tmpdir(), *c = make_tmpdir();
+    gen_options o;
+    accel_opts(&o, a, 7, 4, 3, 50);
+    run_ok(&o);
+    accel_opts(&o, b, 7, 4, 3, 50);
+    run_ok(&o);
+    accel_opts(&o, c, 8, 4, 3, 50);
+    run_ok(&o);
+    char **names;
+    int hidden;
+    int n = list_dir(a, &names, &hidden);
+    assert_int_equal(n, 12);
+    assert_int_equal(hidden, 0);
+    for (int pi = 0; pi < 4; pi++)
+        for (int tick = 0; tick < 3; tick++) {
+            char want[64];
+            snprintf(want, sizeof want, "accel_%s_%06d.csv", gen_accel_pids[pi], tick);
+            assert_true(in_list(want, (const char *const *)names, n));
+        }
+    for (int i = 0; i < n; i++) {
+        char pa[512], pb[512], pc[512];
+        snprintf(pa, sizeof pa, "%s/%s", a, names[i]);
+        snprintf(pb, sizeof pb, "%s/%s", b, names[i]);
+        snprintf(pc, sizeof pc, "%s/%s", c, names[i]);
+        size_t la, lb, lc;
+        char *da = read_all(pa, &la), *db = read_all(pb, &lb), *dc = read_all(pc, &lc);
+        assert_int_equal(la, lb);
+        assert_memory_equal(da, db, la);
+        assert_true(la != lc || memcmp(da, dc, la) != 0);
+        free(da);
+        free(db);
+        free(dc);
+    }
+    free_names(names, n);
+    remove_tmpdir(a);
+    remove_tmpdir(b);
+    remove_tmpdir(c);
+}
+
+/* Header, row counts, 40 Hz timestamps continuing across ticks, the pid
+ * column, and values shaped like a phone in a walking person's pocket. */
+static void test_accel_csv(void **state)
+{
+    (void)state;
+    stop_reset();
+    static const char *const all[GEN_ACCEL_NPIDS] = {
+        "BK7610", "BU4707", "CC6740", "DC6359", "DK3500", "HV0618", "JB3156",
+        "JR8022", "MC7070", "MJ8002", "PC6771", "SA0297", "SF3079"};
+    for (int i = 0; i < GEN_ACCEL_NPIDS; i++)
+        assert_string_equal(gen_accel_pids[i], all[i]);
+    char *dir = make_tmpdir();
+    gen_options o;
+    enum { PIDS = GEN_ACCEL_NPIDS, TICKS = 6, ROWS = 200 };
+    accel_opts(&o, dir, 42, PIDS, TICKS, ROWS);
+    run_ok(&o);
+    char **names;
+    int hidden;
+    int n = list_dir(dir, &names, &hidden);
+    assert_int_equal(n, PIDS * TICKS);
+    assert_int_equal(hidden, 0);
+    free_names(names, n);
+    int walking_ticks = 0;
+    for (int pi = 0; pi < PIDS; pi++) {
+        double sum_y = 0;
+        int64_t prev = INT64_MIN;
+        for (int tick = 0; tick < TICKS; tick++) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/accel_%s_%06d.csv", dir, gen_accel_pids[pi], tick);
+            size_t len;
+            char *buf = read_all(path, &len);
+            assert_int_equal(strncmp(buf, "pid,time,x,y,z\n", 15), 0);
+            assert_true(buf[len - 1] == '\n');
+            int rows = 0;
+            double ty = 0, ty2 = 0;
+            char *save = NULL;
+            for (char *line = strtok_r(buf + 15, "\n", &save); line;
+                 line = strtok_r(NULL, "\n", &save)) {
+                char *f[6];
+                assert_int_equal(split_csv(line, f, 6), 5);
+                assert_string_equal(f[0], gen_accel_pids[pi]);
+                /* yyyy-MM-dd HH:mm:ss.SSS */
+                assert_int_equal(strlen(f[1]), 23);
+                assert_int_equal(f[1][19], '.');
+                int64_t us;
+                assert_int_equal(ts_parse(f[1], strlen(f[1]), &us), 0);
+                assert_int_equal(us % 1000, 0);
+                int64_t nominal = START_US + ((int64_t)tick * ROWS + rows) * GEN_ACCEL_STEP_US;
+                assert_true(us >= nominal && us < nominal + 5000);
+                assert_true(us > prev);
+                prev = us;
+                double v[3];
+                for (int k = 0; k < 3; k++) {
+                    char *end;
+                    v[k] = strtod(f[2 + k], &end);
+                    assert_true(*end == '\0' && end > f[2 + k]);
+                    const char *dot = strchr(f[2 + k], '.');
+                    assert_non_null(dot);
+                    assert_int_equal(strlen(dot), 5);
+                    assert_true(fabs(v[k]) < 2);
+                }
+                assert_true(v[1] < -0.4 && v[1] > -1.6);
+                assert_true(fabs(v[0]) < 0.5 && fabs(v[2]) < 0.6);
+                double mag = sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+                assert_true(mag > 0.4 && mag < 1.7);
+                ty += v[1];
+                ty2 += v[1] * v[1];
+                rows++;
+            }
+            assert_int_equal(rows, ROWS);
+            double mean = ty / ROWS, sd = sqrt(ty2 / ROWS - mean * mean);
+            /* standing: noise only (0.02 g); walking: a step bounce of 0.15-0.35 g */
+            assert_true(sd > 0.01);
+            walking_ticks += sd > 0.08;
+            sum_y += ty;
+            free(buf);
+        }
+        /* gravity: y averages about -1 g */
+        double mean_y = sum_y / (TICKS * ROWS);
+        assert_true(mean_y > -1.05 && mean_y < -0.95);
+    }
+    /* 70% of ticks are walking */
+    assert_in_range(walking_ticks, PIDS * TICKS / 2, PIDS * TICKS * 9 / 10);
+    remove_tmpdir(dir);
+}
+
+/* Reads every row's time (column `col`, parsed with ts_parse) of the files
+ * named by fmt for ticks 0..ticks-1 and streams 0..nstreams-1, in the order
+ * the generator wrote them (tick, then stream). Returns the row count;
+ * *late gets the rows earlier than the largest time before them. */
+static int times_in_write_order(const char *dir, int ticks, int nstreams,
+                                void (*name)(char *, size_t, int, int), int col,
+                                int64_t *min_out, int *late)
+{
+    int rows = 0;
+    int64_t max = INT64_MIN, min = INT64_MAX;
+    *late = 0;
+    for (int tick = 0; tick < ticks; tick++)
+        for (int s = 0; s < nstreams; s++) {
+            char file[128], path[512];
+            name(file, sizeof file, tick, s);
+            snprintf(path, sizeof path, "%s/%s", dir, file);
+            size_t len;
+            char *buf = read_all(path, &len);
+            char *save = NULL;
+            strtok_r(buf, "\n", &save); /* header */
+            for (char *line = strtok_r(NULL, "\n", &save); line;
+                 line = strtok_r(NULL, "\n", &save)) {
+                char *f[8];
+                assert_true(split_csv(line, f, 8) > col);
+                int64_t us;
+                assert_int_equal(ts_parse(f[col], strlen(f[col]), &us), 0);
+                if (rows > 0 && us < max)
+                    (*late)++;
+                if (us > max)
+                    max = us;
+                if (us < min)
+                    min = us;
+                rows++;
+            }
+            free(buf);
+        }
+    *min_out = min;
+    return rows;
+}
+
+static void accel_name(char *buf, size_t n, int tick, int s)
+{
+    snprintf(buf, n, "accel_%s_%06d.csv", gen_accel_pids[s], tick);
+}
+
+static void test_accel_late_rows(void **state)
+{
+    (void)state;
+    stop_reset();
+    char *dir = make_tmpdir(), *dir2 = make_tmpdir();
+    gen_options o;
+    accel_opts(&o, dir, 9, 1, 4, 1000);
+    run_ok(&o);
+    int64_t min;
+    int late;
+    int rows = times_in_write_order(dir, 4, 1, accel_name, 1, &min, &late);
+    assert_int_equal(rows, 4000);
+    assert_int_equal(late, 0);
+    assert_true(min >= START_US);
+
+    accel_opts(&o, dir2, 9, 1, 4, 1000);
+    o.late_fraction = 0.1;
+    o.max_lateness_us = 30000000;
+    run_ok(&o);
+    rows = times_in_write_order(dir2, 4, 1, accel_name, 1, &min, &late);
+    assert_int_equal(rows, 4000);
+    /* 10% moved back by up to 30 s; almost all of them (those moved by more
+     * than the 25 ms to the previous sample) land before an earlier row */
+    assert_in_range(late, 330, 470);
+    assert_true(min >= START_US - 30000000);
+    assert_true(min < START_US);
+    remove_tmpdir(dir);
+    remove_tmpdir(dir2);
+}
+
+/* ---- stocks ---- */
+
+static void test_stocks_tick_size(void **state)
+{
+    (void)state;
+    static const int64_t cases[][2] = {
+        {1, 1},        {1999, 1},      {2000, 5},       {4999, 5},     {5000, 10},
+        {19999, 10},   {20000, 50},    {49999, 50},     {50000, 100},  {199999, 100},
+        {200000, 500}, {499999, 500},  {500000, 1000},  {2000000, 1000},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(gen_stocks_tick_size(cases[i][0]), cases[i][1]);
+    for (int si = 0; si < GEN_NSTOCKS; si++) {
+        const gen_stock *s = &gen_stocks[si];
+        assert_int_equal(strlen(s->symbol), 6);
+        assert_true(s->name && *s->name);
+        assert_int_equal(s->first_close % gen_stocks_tick_size(s->first_close), 0);
+        assert_true(s->daily_volume > 0);
+        for (int sj = 0; sj < si; sj++)
+            assert_string_not_equal(s->symbol, gen_stocks[sj].symbol);
+    }
+    assert_string_equal(gen_stocks[0].symbol, "005930");
+    assert_string_equal(gen_stocks[1].symbol, "000660");
+}
+
+/* 2024-11-09 11:30:00 UTC, a Saturday */
+#define SATURDAY_US (START_US + 4LL * 86400000000LL - 3LL * 3600000000LL + 1800000000LL)
+
+static void stocks_opts(gen_options *o, const char *dir, uint64_t seed, int ticks)
+{
+    gen_options_default(o, "stocks");
+    assert_int_equal(o->interval_us, 1000000);
+    o->out_dir = dir;
+    o->seed = seed;
+    o->ticks = ticks;
+    o->interval_us = 0;
+    o->start_time_us = SATURDAY_US;
+    o->quiet = 1;
+}
+
+/* The date of tick t: weekdays from Monday 2024-11-11. */
+static void stocks_date(int tick, char *buf)
+{
+    int32_t day = (int32_t)((SATURDAY_US / 86400000000LL) + 2 + tick / 5 * 7 + tick % 5);
+    date_format(day, buf);
+}
+
+static void stocks_name(char *buf, size_t n, int tick, int s)
+{
+    (void)s;
+    char date[16];
+    stocks_date(tick, date);
+    snprintf(buf, n, "stocks_%06d_%s.csv", tick, date);
+}
+
+typedef struct bar {
+    char date[16];
+    int64_t v[5]; /* open, high, low, close, volume */
+} bar;
+
+/* Reads tick `tick`'s file into bars[GEN_NSTOCKS], checking layout. */
+static void read_stock_file(const char *dir, int tick, bar *bars)
+{
+    char file[128], path[512];
+    stocks_name(file, sizeof file, tick, 0);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    size_t len;
+    char *buf = read_all(path, &len);
+    memset(bars, 0, GEN_NSTOCKS * sizeof *bars); /* compared with memcmp */
+    assert_int_equal(strncmp(buf, "date,symbol,open,high,low,close,volume\n", 39), 0);
+    char *save = NULL;
+    int si = 0;
+    for (char *line = strtok_r(buf + 39, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        assert_true(si < GEN_NSTOCKS);
+        char *f[8];
+        assert_int_equal(split_csv(line, f, 8), 7);
+        assert_int_equal(strlen(f[0]), 10);
+        int32_t d;
+        assert_int_equal(date_parse(f[0], 10, &d), 0);
+        strcpy(bars[si].date, f[0]);
+        assert_string_equal(f[1], gen_stocks[si].symbol);
+        for (int k = 0; k < 5; k++) {
+            char *end;
+            bars[si].v[k] = strtoll(f[2 + k], &end, 10);
+            assert_true(*end == '\0' && end > f[2 + k]);
+        }
+        si++;
+    }
+    assert_int_equal(si, GEN_NSTOCKS);
+    free(buf);
+}
+
+static void test_stocks_csv(void **state)
+{
+    (void)state;
+    stop_reset();
+    char *dir = make_tmpdir(), *dir2 = make_tmpdir(), *dir3 = make_tmpdir();
+    enum { TICKS = 60 };
+    gen_options o;
+    stocks_opts(&o, dir, 42, TICKS);
+    run_ok(&o);
+    stocks_opts(&o, dir2, 42, TICKS);
+    run_ok(&o);
+    stocks_opts(&o, dir3, 43, 1);
+    run_ok(&o);
+    char **names;
+    int hidden;
+    int n = list_dir(dir, &names, &hidden);
+    assert_int_equal(n, TICKS);
+    assert_int_equal(hidden, 0);
+    free_names(names, n);
+
+    bar prev[GEN_NSTOCKS], cur[GEN_NSTOCKS], other[GEN_NSTOCKS];
+    int up = 0, down = 0;
+    for (int tick = 0; tick < TICKS; tick++) {
+        char date[16];
+        stocks_date(tick, date);
+        read_stock_file(dir, tick, cur);
+        read_stock_file(dir2, tick, other);
+        if (tick == 0) {
+            /* the first weekday on or after the Saturday start */
+            assert_string_equal(date, "2024-11-11");
+            bar third[GEN_NSTOCKS];
+            read_stock_file(dir3, 0, third);
+            assert_true(memcmp(third, cur, sizeof cur) != 0);
+        }
+        assert_memory_equal(cur, other, sizeof cur);
+        for (int si = 0; si < GEN_NSTOCKS; si++) {
+            const int64_t *v = cur[si].v;
+            int64_t open = v[0], high = v[1], low = v[2], close = v[3], volume = v[4];
+            assert_string_equal(cur[si].date, date);
+            assert_true(low >= 1);
+            assert_true(low <= open && low <= close);
+            assert_true(high >= open && high >= close);
+            assert_true(volume > 0);
+            for (int k = 0; k < 4; k++)
+                assert_int_equal(v[k] % gen_stocks_tick_size(v[k]), 0);
+            int64_t pc = tick ? prev[si].v[3] : gen_stocks[si].first_close;
+            /* the KRX limit: within 30% of the previous close */
+            assert_true(high <= pc * 13 / 10 + 1 && low * 10 >= pc * 7 - 10);
+            /* overnight gaps are small */
+            assert_true(fabs((double)open / (double)pc - 1) < 0.05);
+            up += close > open;
+            down += close < open;
+        }
+        memcpy(prev, cur, sizeof cur);
+    }
+    assert_true(up > TICKS * GEN_NSTOCKS / 4 && down > TICKS * GEN_NSTOCKS / 4);
+    remove_tmpdir(dir);
+    remove_tmpdir(dir2);
+    remove_tmpdir(dir3);
+}
+
+/* Late rows move dates back by up to --max-lateness; prices stay as they
+ * were without late rows. */
+static void test_stocks_late_rows(void **state)
+{
+    (void)state;
+    stop_reset();
+    char *dir = make_tmpdir(), *dir2 = make_tmpdir();
+    enum { TICKS = 100 };
+    gen_options o;
+    stocks_opts(&o, dir, 5, TICKS);
+    run_ok(&o);
+    stocks_opts(&o, dir2, 5, TICKS);
+    o.late_fraction = 0.3;
+    o.max_lateness_us = 3LL * 86400000000LL;
+    run_ok(&o);
+    int64_t min;
+    int late;
+    int rows = times_in_write_order(dir, TICKS, 1, stocks_name, 0, &min, &late);
+    assert_int_equal(rows, TICKS * GEN_NSTOCKS);
+    assert_int_equal(late, 0);
+    rows = times_in_write_order(dir2, TICKS, 1, stocks_name, 0, &min, &late);
+    assert_int_equal(rows, TICKS * GEN_NSTOCKS);
+    /* A moved row is at least a day before its file's date, so behind an
+     * earlier row unless it is its file's first row (or follows moved rows
+     * only) or a Monday's row moved onto the weekend. */
+    assert_in_range(late, 200, 350);
+    int moved = 0;
+    for (int tick = 0; tick < TICKS; tick++) {
+        bar a[GEN_NSTOCKS], b[GEN_NSTOCKS];
+        read_stock_file(dir, tick, a);
+        read_stock_file(dir2, tick, b);
+        for (int si = 0; si < GEN_NSTOCKS; si++) {
+            assert_memory_equal(a[si].v, b[si].v, sizeof a[si].v);
+            int32_t da, db;
+            assert_int_equal(date_parse(a[si].date, 10, &da), 0);
+            assert_int_equal(date_parse(b[si].date, 10, &db), 0);
+            assert_in_range(da - db, 0, 3);
+            moved += da != db;
+        }
+    }
+    assert_in_range(moved, 250, 350);
+    assert_in_range(moved - late, 0, moved / 5);
+    remove_tmpdir(dir);
+    remove_tmpdir(dir2);
+}
+
+/* votes honour --late-fraction too: about 20% * (1 - 2 s / 30 s) of the
+ * rows fall before the tick's first second. */
+static void test_votes_late_rows(void **state)
+{
+    (void)state;
+    stop_reset();
+    char *dir = make_tmpdir();
+    gen_options o;
+    votes_opts(&o, dir, 4, 0.0001, 1);
+    o.interval_us = 5000000;
+    o.late_fraction = 0.2;
+    o.max_lateness_us = 30000000;
+    run_ok(&o);
+    int rows = 0, late = 0;
+    for (int s = 0; s < GEN_NSTATES; s++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/votes_000000_%s.json", dir, gen_states[s].code);
+        size_t len;
+        char *buf = read_all(path, &len);
+        char *save = NULL;
+        for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            const char *ts = strstr(line, "\"timestamp\": \"");
+            assert_non_null(ts);
+            ts += 14;
+            int64_t us;
+            assert_int_equal(ts_parse(ts, 19, &us), 0);
+            assert_true(us >= START_US - 30000000 && us < START_US + 5000000);
+            late += us < START_US;
+            rows++;
+        }
+        free(buf);
+    }
+    assert_true(rows > 25000);
+    assert_in_range(late * 1000 / rows, 160, 215);
+    remove_tmpdir(dir);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
     stop_reset();
     eddy_error err = {0};
     gen_options o;
-    gen_options_default(&o, "stocks");
+    gen_options_default(&o, "bonds");
     o.out_dir = "/tmp";
     assert_int_equal(gen_run(&o, &err), -EDDY_USAGE);
-    assert_non_null(strstr(err.message, "stocks"));
+    assert_non_null(strstr(err.message, "bonds"));
 
     gen_options_default(&o, NULL);
     assert_string_equal(o.kind, "votes");
@@ -490,6 +1036,37 @@ static void test_errors(void **state)
     o.sample = 0.005;
     o.late_fraction = 0.5;
     assert_int_equal(gen_run(&o, &err), -EDDY_USAGE);
+
+    gen_options_default(&o, "accel");
+    o.out_dir = dir;
+    o.quiet = 1;
+    o.ticks = 1;
+    o.pids = 0;
+    assert_int_equal(gen_run(&o, &err), -EDDY_USAGE);
+    assert_non_null(strstr(err.message, "pids"));
+    o.pids = GEN_ACCEL_NPIDS + 1;
+    assert_int_equal(gen_run(&o, &err), -EDDY_USAGE);
+    o.pids = 3;
+    o.rows = 0;
+    assert_int_equal(gen_run(&o, &err), -EDDY_USAGE);
+    o.rows = 10;
+    o.ticks = -1;
+    assert_int_equal(gen_run(&o, &err), -EDDY_USAGE);
+    gen_options_default(&o, "stocks");
+    o.out_dir = dir;
+    o.ticks = -1;
+    assert_int_equal(gen_run(&o, &err), -EDDY_USAGE);
+    o.ticks = 1;
+    o.late_fraction = 1.5;
+    o.max_lateness_us = 1000000;
+    assert_int_equal(gen_run(&o, &err), -EDDY_USAGE);
+    /* nothing was written by the refused runs */
+    char **names;
+    int hidden;
+    int n = list_dir(dir, &names, &hidden);
+    assert_int_equal(n, 0);
+    assert_int_equal(hidden, 0);
+    free_names(names, n);
     remove_tmpdir(dir);
 }
 
@@ -524,6 +1101,14 @@ int main(void)
         cmocka_unit_test(test_votes_json_lines),
         cmocka_unit_test(test_events_csv),
         cmocka_unit_test(test_events_late_rows),
+        cmocka_unit_test(test_votes_late_rows),
+        cmocka_unit_test(test_lateness),
+        cmocka_unit_test(test_accel_deterministic),
+        cmocka_unit_test(test_accel_csv),
+        cmocka_unit_test(test_accel_late_rows),
+        cmocka_unit_test(test_stocks_tick_size),
+        cmocka_unit_test(test_stocks_csv),
+        cmocka_unit_test(test_stocks_late_rows),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_stop_requested),
     };
