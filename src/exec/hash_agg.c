@@ -432,33 +432,6 @@ static void reserve_scratch(hash_agg *h, uint32_t n)
     h->cells = xmalloc((size_t)n * (h->nkeys ? h->nkeys : 1) * sizeof(void *));
 }
 
-/* hashes[i] = hash of key column c at row i, chained from hashes[i] as seed
- * unless first. One loop per storage type. */
-static void hash_key_column(const column *c, type_id t, uint32_t n, uint64_t *hs, bool first)
-{
-    const uint8_t *valid = c->valid;
-#define HASH_LOOP(EXPR)                                                    \
-    for (uint32_t i = 0; i < n; i++) {                                     \
-        uint64_t seed = first ? 0 : hs[i];                                 \
-        hs[i] = valid[i] ? (EXPR) : cell_hash(t, NULL, seed);              \
-    }
-    switch (t) {
-    case TYPE_BOOLEAN: HASH_LOOP(hash_u64(c->data.b[i] != 0, seed)) break;
-    case TYPE_INT:
-    case TYPE_DATE: HASH_LOOP(hash_u64((uint64_t)(int64_t)c->data.i32[i], seed)) break;
-    case TYPE_BIGINT:
-    case TYPE_TIMESTAMP: HASH_LOOP(hash_u64((uint64_t)c->data.i64[i], seed)) break;
-    case TYPE_DOUBLE: HASH_LOOP(hash_u64(norm_double_bits(c->data.f64[i]), seed)) break;
-    case TYPE_STRING:
-        HASH_LOOP(XXH3_64bits_withSeed(c->data.s[i].ptr, c->data.s[i].len, seed))
-        break;
-    case TYPE_WINDOW:
-        HASH_LOOP(XXH3_64bits_withSeed(&c->data.w[i], sizeof(window_val), seed))
-        break;
-    default: HASH_LOOP(hash_u64(0, seed)) break;
-    }
-#undef HASH_LOOP
-}
 
 /* Large tables do not fit in cache: fetch the home slot of row i + 16 and
  * the group row of row i + 8 (whose slot was fetched 8 rows ago) while

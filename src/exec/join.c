@@ -22,6 +22,8 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "exec/expr_eval.h"
+#include "exec/key_cell.h"
+#include "exec/ops.h"
 
 #define NO_ROW UINT32_MAX
 #define TABLE_MIN_CAP 16
@@ -60,23 +62,8 @@ typedef struct pairs {
 
 /* ---- key hashing and equality ------------------------------------------- */
 
-/* Spark's NormalizeFloatingNumbers for join keys: -0.0 -> 0.0, every NaN ->
- * the one canonical NaN. */
-static inline uint64_t norm_double_bits(double d)
-{
-    uint64_t bits;
-    if (d == 0.0)
-        d = 0.0;
-    if (isnan(d))
-        return UINT64_C(0x7ff8000000000000);
-    memcpy(&bits, &d, 8);
-    return bits;
-}
-
-static inline uint64_t hash_u64(uint64_t v, uint64_t seed)
-{
-    return XXH3_64bits_withSeed(&v, sizeof v, seed);
-}
+/* Floating keys are normalised as Spark's NormalizeFloatingNumbers does for
+ * join keys (-0.0 -> 0.0, one NaN): norm_double_bits in exec/key_cell.h. */
 
 /* Hashes the key tuples of rows [0, n) into h, chaining the keys through the
  * seed, and sets null[i] when any key of row i is NULL (such rows never
@@ -424,40 +411,6 @@ static int expand_chains(const hash_join *j, const uint32_t *head, uint32_t n, p
     return 0;
 }
 
-/* Rows idx[0..n) of src into rows [0, n) of dst (which has room). Copies
- * by the element type, so that the compiler moves each cell with one or two
- * loads and stores rather than a memcpy call. */
-static void gather_cells(column *dst, const column *src, const uint32_t *idx, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++)
-        dst->valid[i] = src->valid[idx[i]];
-    switch (src->type) {
-    case TYPE_STRING:
-        for (uint32_t i = 0; i < n; i++)
-            dst->data.s[i] = src->data.s[idx[i]];
-        break;
-    case TYPE_WINDOW:
-        for (uint32_t i = 0; i < n; i++)
-            dst->data.w[i] = src->data.w[idx[i]];
-        break;
-    default:
-        switch (type_width(src->type)) {
-        case 1:
-            for (uint32_t i = 0; i < n; i++)
-                dst->data.b[i] = src->data.b[idx[i]];
-            break;
-        case 4:
-            for (uint32_t i = 0; i < n; i++)
-                dst->data.i32[i] = src->data.i32[idx[i]];
-            break;
-        default: /* 8: BIGINT, DOUBLE, TIMESTAMP */
-            for (uint32_t i = 0; i < n; i++)
-                dst->data.i64[i] = src->data.i64[idx[i]];
-            break;
-        }
-        break;
-    }
-}
 
 /* Marks the columns `e` reads (indices below ncols). */
 static void mark_columns(const expr *e, bool *used, uint32_t ncols)
@@ -521,9 +474,9 @@ static int filter_pairs(const hash_join *j, const batch *probe, const uint32_t *
             if (!used[c])
                 continue;
             if (c < np)
-                gather_cells(&sb.cols[c], &probe->cols[c], cp, k);
+                column_gather(&sb.cols[c], &probe->cols[c], cp, k);
             else
-                gather_cells(&sb.cols[c], &j->build->cols[c - np], cb, k);
+                column_gather(&sb.cols[c], &j->build->cols[c - np], cb, k);
         }
         sb.nrows = k;
         uint32_t nsel = 0;
@@ -640,10 +593,10 @@ static batch *assemble(const hash_join *j, const batch *probe, const pairs *ps)
         if (probe->cols[c].type == TYPE_STRING)
             gather_probe_strings(out, probe, c, ps->p, m, kept_used);
         else
-            gather_cells(&out->cols[c], &probe->cols[c], ps->p, m);
+            column_gather(&out->cols[c], &probe->cols[c], ps->p, m);
     }
     for (uint32_t c = 0; c < nb; c++)
-        gather_cells(&out->cols[np + c], &j->build->cols[c], ps->b, m);
+        column_gather(&out->cols[np + c], &j->build->cols[c], ps->b, m);
     for (uint32_t k = 0; k < probe->nkeep; k++)
         if (kept_used[k])
             batch_keep(out, rcbuf_ref(probe->keep[k]));

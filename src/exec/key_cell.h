@@ -207,4 +207,33 @@ static inline value cell_to_value(type_id t, const cell *c, bool present)
     return v;
 }
 
+/* hashes[i] = hash of key column c at row i, chained from hashes[i] as seed
+ * unless first: the same chain cell_hash gives over stored cells. One loop
+ * per storage type. */
+static inline void hash_key_column(const column *c, type_id t, uint32_t n, uint64_t *hs, bool first)
+{
+    const uint8_t *valid = c->valid;
+#define HASH_LOOP(EXPR)                                                    \
+    for (uint32_t i = 0; i < n; i++) {                                     \
+        uint64_t seed = first ? 0 : hs[i];                                 \
+        hs[i] = valid[i] ? (EXPR) : cell_hash(t, NULL, seed);              \
+    }
+    switch (t) {
+    case TYPE_BOOLEAN: HASH_LOOP(hash_u64(c->data.b[i] != 0, seed)) break;
+    case TYPE_INT:
+    case TYPE_DATE: HASH_LOOP(hash_u64((uint64_t)(int64_t)c->data.i32[i], seed)) break;
+    case TYPE_BIGINT:
+    case TYPE_TIMESTAMP: HASH_LOOP(hash_u64((uint64_t)c->data.i64[i], seed)) break;
+    case TYPE_DOUBLE: HASH_LOOP(hash_u64(norm_double_bits(c->data.f64[i]), seed)) break;
+    case TYPE_STRING:
+        HASH_LOOP(XXH3_64bits_withSeed(c->data.s[i].ptr, c->data.s[i].len, seed))
+        break;
+    case TYPE_WINDOW:
+        HASH_LOOP(XXH3_64bits_withSeed(&c->data.w[i], sizeof(window_val), seed))
+        break;
+    default: HASH_LOOP(hash_u64(0, seed)) break;
+    }
+#undef HASH_LOOP
+}
+
 #endif

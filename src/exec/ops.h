@@ -13,6 +13,10 @@
 #include "exec/func.h"
 #include "plan/expr.h"
 
+/* Rows idx[0..n) of src into rows [0, n) of dst, which has the same type
+ * and room for n rows; string views are copied, not their bytes. */
+void column_gather(column *dst, const column *src, const uint32_t *idx, uint32_t n);
+
 /* Rows of `in` at positions idx[0..n) as a new batch (all columns). */
 batch *batch_gather(const batch *in, const uint32_t *idx, uint32_t n);
 

@@ -9,6 +9,7 @@
 #include "core/mem.h"
 #include "core/timefmt.h"
 #include "exec/expr_eval.h"
+#include "exec/ops.h"
 
 int time_window_check(int64_t size_us, int64_t slide_us, int64_t start_us, char *msg,
                       size_t cap)
@@ -53,47 +54,33 @@ int64_t time_window_last_start(int64_t ts_us, int64_t slide_us, int64_t start_us
     return ts_us - rem;
 }
 
-/* A batch of in's columns plus one window column with room for n rows.
- * When the rows are exactly in's rows (idx NULL), in's column arrays move to
- * the new batch instead of being copied. */
+/* A batch of in's columns plus one window column with room for n rows: in's
+ * rows idx[0..n) (batch_gather), or, when idx is NULL, exactly in's rows, whose
+ * column arrays then move to the new batch instead of being copied. */
 static batch *with_window_column(batch *in, const uint32_t *idx, uint32_t n)
 {
-    type_id types[257];
-    type_id *t = in->ncols < 256 ? types : xmalloc((in->ncols + 1) * sizeof(type_id));
-    for (uint32_t c = 0; c < in->ncols; c++)
-        t[c] = in->cols[c].type;
-    t[in->ncols] = TYPE_WINDOW;
     batch *out;
-    if (!idx) {
-        out = batch_new(in->ncols + 1, t, 0);
+    if (idx) {
+        out = batch_gather(in, idx, n);
+    } else {
+        type_id types[256];
+        type_id *t = in->ncols <= 256 ? types : xmalloc(in->ncols * sizeof(type_id));
+        for (uint32_t c = 0; c < in->ncols; c++)
+            t[c] = in->cols[c].type;
+        out = batch_new(in->ncols, t, 0);
         for (uint32_t c = 0; c < in->ncols; c++) {
             column_free(&out->cols[c]);
             out->cols[c] = in->cols[c];
             column_init(&in->cols[c], t[c], 0);
         }
-        column_reserve(&out->cols[in->ncols], n ? n : 1);
+        if (t != types)
+            free(t);
         in->nrows = 0;
-    } else {
-        out = batch_new(in->ncols + 1, t, n ? n : 1);
-        for (uint32_t c = 0; c < in->ncols; c++) {
-            const column *src = &in->cols[c];
-            column *dst = &out->cols[c];
-            size_t w = type_width(src->type);
-            for (uint32_t i = 0; i < n; i++)
-                dst->valid[i] = src->valid[idx[i]];
-            if (w == 8) {
-                for (uint32_t i = 0; i < n; i++)
-                    dst->data.i64[i] = src->data.i64[idx[i]];
-            } else {
-                for (uint32_t i = 0; i < n; i++)
-                    memcpy((char *)dst->data.raw + i * w,
-                           (const char *)src->data.raw + (size_t)idx[i] * w, w);
-            }
-        }
+        out->nrows = n;
     }
-    if (t != types)
-        free(t);
-    out->nrows = n;
+    out->cols = xrealloc(out->cols, (out->ncols + 1) * sizeof(column));
+    column_init(&out->cols[out->ncols], TYPE_WINDOW, n ? n : 1);
+    out->ncols++;
     return out;
 }
 

@@ -962,6 +962,21 @@ static void shift_columns(expr *e, int by)
     shift_columns(e->else_expr, by);
 }
 
+/* x AND y (x may be NULL: then y). */
+static expr *and_of(binder *b, expr *x, expr *y)
+{
+    if (!x)
+        return y;
+    expr *and = expr_new(b->a, EXPR_BINARY, y->line, y->col);
+    and->op = OP_AND;
+    and->type = TYPE_BOOLEAN;
+    and->nargs = 2;
+    and->args = arena_alloc(b->a, 2 * sizeof(expr *));
+    and->args[0] = x;
+    and->args[1] = y;
+    return and;
+}
+
 static void split_join_condition(binder *b, expr *on, int nstream, int ntotal, plan_node *j)
 {
     if (on->kind == EXPR_BINARY && on->op == OP_AND) {
@@ -988,32 +1003,7 @@ static void split_join_condition(binder *b, expr *on, int nstream, int ntotal, p
             return;
         }
     }
-    if (!j->residual) {
-        j->residual = on;
-        return;
-    }
-    expr *and = expr_new(b->a, EXPR_BINARY, on->line, on->col);
-    and->op = OP_AND;
-    and->type = TYPE_BOOLEAN;
-    and->nargs = 2;
-    and->args = arena_alloc(b->a, 2 * sizeof(expr *));
-    and->args[0] = j->residual;
-    and->args[1] = on;
-    j->residual = and;
-}
-
-static expr *and_of(binder *b, expr *x, expr *y)
-{
-    if (!x)
-        return y;
-    expr *and = expr_new(b->a, EXPR_BINARY, y->line, y->col);
-    and->op = OP_AND;
-    and->type = TYPE_BOOLEAN;
-    and->nargs = 2;
-    and->args = arena_alloc(b->a, 2 * sizeof(expr *));
-    and->args[0] = x;
-    and->args[1] = y;
-    return and;
+    j->residual = and_of(b, j->residual, on);
 }
 
 static void split_conjuncts(binder *b, expr *e, int nstream, expr **below, expr **above)
