@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure test test-asan demo bench clean
+.PHONY: all deps configure test test-asan test-valgrind demo bench clean
 
 all: $(BUILD)/eddy
 
@@ -24,6 +24,11 @@ test-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DEDDY_SANITIZE=ON >/dev/null
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+# eddy over a few pipelines and a few unit tests under valgrind's memcheck
+# (any error or definite leak fails), using the RelWithDebInfo $(BUILD) tree.
+test-valgrind: $(BUILD)/eddy
+	tests/valgrind/run $(BUILD)
 
 demo: $(BUILD)/eddy
 	$(BUILD)/eddy demo votes

@@ -154,8 +154,6 @@ static int cmd_run(int argc, char **argv, bool explain_only)
         }
         if (strcmp(a, "--checkpoint") == 0) {
             ro.checkpoint_root = val;
-            log_warn("--checkpoint: checkpoints are not written by this version of eddy; "
-                     "a restart reprocesses the input");
         } else if (strcmp(a, "--available-now") == 0) {
             ro.available_now = 1;
         } else if (strcmp(a, "--ui-port") == 0) {

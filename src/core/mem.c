@@ -1,20 +1,27 @@
 /* Allocation wrappers with exit-on-failure and allocation fault injection. */
 #include "core/mem.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static long fail_at = -1; /* -1: not read yet, 0: never fail */
-static long alloc_count;
+/* Atomics: queries allocate from several threads. Two threads reading the
+ * variable at once store the same value. */
+static atomic_long fail_at = -1; /* -1: not read yet, 0: never fail */
+static atomic_long alloc_count;
 
 static void check_fault(size_t n)
 {
-    if (fail_at < 0) {
+    long at = atomic_load_explicit(&fail_at, memory_order_relaxed);
+    if (at < 0) {
         const char *e = getenv("EDDY_FAIL_ALLOC");
-        fail_at = e ? atol(e) : 0;
+        at = e ? atol(e) : 0;
+        if (at < 0)
+            at = 0;
+        atomic_store_explicit(&fail_at, at, memory_order_relaxed);
     }
-    if (fail_at > 0 && ++alloc_count == fail_at) {
+    if (at > 0 && atomic_fetch_add_explicit(&alloc_count, 1, memory_order_relaxed) + 1 == at) {
         fprintf(stderr, "eddy: out of memory (%zu bytes, injected by EDDY_FAIL_ALLOC)\n", n);
         exit(1);
     }

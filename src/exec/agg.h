@@ -196,4 +196,40 @@ void hash_agg_serialize(const hash_agg *h, agg_buf *out);
  * failure h may hold some groups and should be freed. */
 int hash_agg_deserialize(hash_agg *h, const uint8_t *data, size_t len, eddy_error *err);
 
+/* Turns on (or off) recording of removed groups for hash_agg_serialize_delta.
+ * While on, every group hash_agg_evict or hash_agg_take removes has its key
+ * values (present flags and cells, as hash_agg_serialize writes them)
+ * appended to a per-batch list that hash_agg_begin_batch clears: the
+ * tombstones of Spark's HDFSBackedStateStore delta files. Off by default, so
+ * a query without a checkpoint pays nothing; turning it off drops the list.
+ * state_ops_hash_agg (state/state_store.h) turns it on. */
+void hash_agg_track_removals(hash_agg *h, bool on);
+
+/* Appends the changes since hash_agg_begin_batch to `out` (one state store
+ * delta): hash_agg_serialize's header with the delta format byte (0x81),
+ * then the removed keys (u64 count, then each key's present flags and
+ * cells; recorded only while hash_agg_track_removals is on), then the
+ * groups updated since begin_batch that are still live (u64 count, then
+ * each group's key and states as hash_agg_serialize writes them), in the
+ * order they were first touched, which for new groups is creation order. A
+ * key removed and created again in the same batch is in both lists. Cost:
+ * O(removed + updated) groups, nothing for untouched ones. */
+void hash_agg_serialize_delta(const hash_agg *h, agg_buf *out);
+
+/* Applies a delta written by hash_agg_serialize_delta of an aggregation with
+ * the same keys and aggregates. First the removed keys are deleted (absent
+ * keys are ignored: a group created and removed within the batch), then
+ * every group is upserted: an existing group gets the delta's states in
+ * place and keeps its first-seen position, a new group is appended in delta
+ * order. Removals go first so that a key removed and re-created in one batch
+ * ends up, as in the live run, re-created at the end. Hence the restored
+ * aggregation lists its groups in the uninterrupted run's first-seen order
+ * and hash_agg_serialize gives the same bytes. Afterwards nothing is marked
+ * updated or new (it ends with hash_agg_begin_batch): call it between
+ * batches. Cost: O(entries) plus one pass over the groups when some were
+ * removed. Returns 0, or -EDDY_CORRUPT with err saying which check failed
+ * (format byte, shape, NULL flag, truncation, trailing bytes); on failure h
+ * may hold part of the delta and should be freed. */
+int hash_agg_apply_delta(hash_agg *h, const uint8_t *data, size_t len, eddy_error *err);
+
 #endif

@@ -21,6 +21,9 @@
 #include "exec/key_cell.h"
 
 #define HASH_AGG_FORMAT 1
+/* The format byte of a delta (hash_agg_serialize_delta): the high bit sets
+ * it apart from every snapshot format version. */
+#define HASH_AGG_DELTA_FORMAT 0x81
 #define TABLE_MIN_CAP 16
 #define DSET_MIN_CAP 8
 /* Compact the arena once at least as many groups have been evicted since
@@ -81,7 +84,11 @@ struct hash_agg {
     uint32_t epoch;
     uint64_t next_seq;
     uint64_t batch_seq0; /* next_seq at begin_batch: newer groups are new */
-    size_t dead_groups; /* evicted since the last compaction */
+    size_t dead_groups; /* evicted (or states replaced) since the last compaction */
+
+    bool track_removals; /* hash_agg_track_removals */
+    agg_buf removed;     /* keys of the groups removed since begin_batch */
+    uint64_t nremoved;
 
     uint64_t *hashes; /* per-batch scratch */
     char **rows;
@@ -101,31 +108,36 @@ static dset *dset_alloc(arena *a, uint32_t cap)
     return s;
 }
 
-/* Adds a non-NULL cell; strings are interned in `a` when new. */
+/* Adds a non-NULL cell; strings are interned in `a` when new. The set
+ * doubles only when a new value would fill it beyond 3/4, so its capacity
+ * is a function of its size (dset_cap_for). */
 static void dset_add(dset **ps, type_id t, const void *c, arena *a)
 {
     dset *s = *ps;
     if (!s)
         s = *ps = dset_alloc(a, DSET_MIN_CAP);
-    if ((s->count + 1) * 4 > s->cap * 3) {
-        dset *g = dset_alloc(a, s->cap * 2);
-        for (uint32_t i = 0; i < s->cap; i++) {
-            if (!s->e[i].tag)
-                continue;
-            uint32_t pos = (uint32_t)s->e[i].tag & (g->cap - 1);
-            while (g->e[pos].tag)
-                pos = (pos + 1) & (g->cap - 1);
-            g->e[pos] = s->e[i];
-        }
-        g->count = s->count;
-        s = *ps = g;
-    }
     uint64_t tag = cell_hash(t, c, 0) | (UINT64_C(1) << 63);
     uint32_t pos = (uint32_t)tag & (s->cap - 1);
     while (s->e[pos].tag) {
         if (s->e[pos].tag == tag && cell_eq(t, &s->e[pos].v, c))
             return;
         pos = (pos + 1) & (s->cap - 1);
+    }
+    if ((s->count + 1) * 4 > s->cap * 3) {
+        dset *g = dset_alloc(a, s->cap * 2);
+        for (uint32_t i = 0; i < s->cap; i++) {
+            if (!s->e[i].tag)
+                continue;
+            uint32_t p = (uint32_t)s->e[i].tag & (g->cap - 1);
+            while (g->e[p].tag)
+                p = (p + 1) & (g->cap - 1);
+            g->e[p] = s->e[i];
+        }
+        g->count = s->count;
+        s = *ps = g;
+        pos = (uint32_t)tag & (s->cap - 1);
+        while (s->e[pos].tag)
+            pos = (pos + 1) & (s->cap - 1);
     }
     s->e[pos].tag = tag;
     cell_store(t, &s->e[pos].v, c, a);
@@ -170,25 +182,70 @@ static void dset_finalize(const dset *s, const agg_spec *spec, column *out, uint
     column_free(&col);
 }
 
+/* The capacity a set of n values has: dset_add starts at DSET_MIN_CAP and
+ * doubles whenever the next value would fill it beyond 3/4, so it is the
+ * smallest such power of two that holds n at most 3/4 full. */
+static uint32_t dset_cap_for(uint32_t n)
+{
+    uint64_t cap = DSET_MIN_CAP;
+    while ((uint64_t)n * 4 > cap * 3)
+        cap *= 2;
+    return (uint32_t)cap;
+}
+
+/* The values in slot order, starting just after an empty slot and wrapping
+ * around. Inserting them in this order into an empty table of the same
+ * capacity puts every value back into its own slot (each one's probe run
+ * from its home slot holds only values already inserted), so a reloaded set
+ * has the same layout, serializes to the same bytes and finalizes in the
+ * same order as the original. */
 static void dset_serialize(const dset *s, type_id t, agg_buf *out)
 {
     agg_buf_put_u32(out, s ? s->count : 0);
-    for (uint32_t i = 0; s && i < s->cap; i++)
-        if (s->e[i].tag)
-            cell_serialize(t, &s->e[i].v, out);
+    if (!s)
+        return;
+    uint32_t mask = s->cap - 1, empty = 0;
+    while (s->e[empty].tag)
+        empty++;
+    for (uint32_t k = 1; k <= s->cap; k++) {
+        const dset_entry *e = &s->e[(empty + k) & mask];
+        if (e->tag)
+            cell_serialize(t, &e->v, out);
+    }
 }
 
+/* Reads a set written by dset_serialize into a table of the original's
+ * capacity (see there). Returns -1 on truncation, a count larger than the
+ * bytes left could hold, or a repeated value. */
 static int dset_deserialize(dset **ps, type_id t, agg_reader *in, arena *a)
 {
     *ps = NULL;
     uint32_t n = agg_read_u32(in);
-    for (uint32_t i = 0; i < n && !in->bad; i++) {
+    if (in->bad || n == 0)
+        return in->bad ? -1 : 0;
+    if (n > (size_t)(in->end - in->p)) { /* every value takes at least a byte */
+        in->bad = true;
+        return -1;
+    }
+    dset *s = dset_alloc(a, dset_cap_for(n));
+    for (uint32_t i = 0; i < n; i++) {
         cell c;
         cell_deserialize(t, &c, in);
-        if (!in->bad)
-            dset_add(ps, t, &c, a);
+        if (in->bad)
+            return -1;
+        uint64_t tag = cell_hash(t, &c, 0) | (UINT64_C(1) << 63);
+        uint32_t pos = (uint32_t)tag & (s->cap - 1);
+        while (s->e[pos].tag) {
+            if (s->e[pos].tag == tag && cell_eq(t, &s->e[pos].v, &c))
+                return -1;
+            pos = (pos + 1) & (s->cap - 1);
+        }
+        s->e[pos].tag = tag;
+        cell_store(t, &s->e[pos].v, &c, a);
+        s->count++;
     }
-    return in->bad ? -1 : 0;
+    *ps = s;
+    return 0;
 }
 
 /* ---- construction ----------------------------------------------------------- */
@@ -252,6 +309,7 @@ void hash_agg_free(hash_agg *h)
     free(h->hashes);
     free(h->rows);
     free(h->cells);
+    agg_buf_free(&h->removed);
     free(h->tmpl);
     free(h->key_off);
     free(h->agg_off);
@@ -271,6 +329,19 @@ void hash_agg_begin_batch(hash_agg *h)
     }
     h->nupdated = 0;
     h->batch_seq0 = h->next_seq;
+    h->nremoved = 0;
+    h->removed.len = 0;
+    if (h->removed.cap > COMPACT_MIN_BYTES)
+        agg_buf_free(&h->removed);
+}
+
+void hash_agg_track_removals(hash_agg *h, bool on)
+{
+    h->track_removals = on;
+    if (!on) {
+        agg_buf_free(&h->removed);
+        h->nremoved = 0;
+    }
 }
 
 /* ---- the table -------------------------------------------------------------- */
@@ -366,6 +437,27 @@ static uint64_t cells_hash(const hash_agg *h, const void *const *cells)
     for (int k = 0; k < h->nkeys; k++)
         hv = cell_hash(h->key_types[k], cells[k], hv);
     return hv;
+}
+
+/* Appends a row's key: per key a present byte, then the cell if present. */
+static void put_key(const hash_agg *h, const char *row, agg_buf *out)
+{
+    for (int k = 0; k < h->nkeys; k++) {
+        uint8_t present = row[h->nulls_off + k] != 0;
+        agg_buf_put_u8(out, present);
+        if (present)
+            cell_serialize(h->key_types[k], (const cell *)(row + h->key_off[k]), out);
+    }
+}
+
+/* The live group of a key tuple (cells as for find_or_insert), or NULL. */
+static char *find_row(const hash_agg *h, uint64_t hash, const void *const *cells)
+{
+    size_t mask = h->cap - 1;
+    for (size_t pos = hash & mask; h->table[pos].row; pos = (pos + 1) & mask)
+        if (h->table[pos].hash == hash && row_matches(h, h->table[pos].row, cells))
+            return h->table[pos].row;
+    return NULL;
 }
 
 static char *insert_row(hash_agg *h, size_t pos, uint64_t hash, const void *const *cells)
@@ -656,6 +748,22 @@ static void compact(hash_agg *h)
     h->dead_groups = 0;
 }
 
+static void maybe_compact(hash_agg *h)
+{
+    if (h->dead_groups >= h->norder && arena_bytes(h->arena) >= COMPACT_MIN_BYTES)
+        compact(h);
+}
+
+/* Drops rows no longer live from the updated list (one pass). */
+static void drop_dead_updated(hash_agg *h)
+{
+    size_t u = 0;
+    for (size_t i = 0; i < h->nupdated; i++)
+        if (HDR(h->updated[i])->live)
+            h->updated[u++] = h->updated[i];
+    h->nupdated = u;
+}
+
 uint64_t hash_agg_evict(hash_agg *h, bool (*keep)(const value *keys, void *ctx), void *ctx)
 {
     int nk = h->nkeys;
@@ -671,20 +779,19 @@ uint64_t hash_agg_evict(hash_agg *h, bool (*keep)(const value *keys, void *ctx),
             h->order[w++] = row;
             continue;
         }
+        if (h->track_removals) {
+            put_key(h, row, &h->removed);
+            h->nremoved++;
+        }
         table_remove(h, row);
         HDR(row)->live = 0;
         removed++;
     }
     h->norder = w;
     if (removed) {
-        size_t u = 0;
-        for (size_t i = 0; i < h->nupdated; i++)
-            if (HDR(h->updated[i])->live)
-                h->updated[u++] = h->updated[i];
-        h->nupdated = u;
+        drop_dead_updated(h);
         h->dead_groups += removed;
-        if (h->dead_groups >= h->norder && arena_bytes(h->arena) >= COMPACT_MIN_BYTES)
-            compact(h);
+        maybe_compact(h);
     }
     return removed;
 }
@@ -785,16 +892,17 @@ uint64_t hash_agg_nupdated(const hash_agg *h)
 size_t hash_agg_memory(const hash_agg *h)
 {
     return arena_bytes(h->arena) + h->cap * sizeof(slot) +
-           (h->order_cap + h->updated_cap) * sizeof(char *) + h->row_size +
+           (h->order_cap + h->updated_cap) * sizeof(char *) + h->row_size + h->removed.cap +
            (size_t)h->scratch_cap * (sizeof(uint64_t) + sizeof(char *) +
                                      (h->nkeys ? h->nkeys : 1) * sizeof(void *));
 }
 
 /* ---- checkpoint format --------------------------------------------------------------- */
 
-void hash_agg_serialize(const hash_agg *h, agg_buf *out)
+/* The header of a snapshot or delta: format byte, key types, aggregates. */
+static void put_header(const hash_agg *h, uint8_t format, agg_buf *out)
 {
-    agg_buf_put_u8(out, HASH_AGG_FORMAT);
+    agg_buf_put_u8(out, format);
     agg_buf_put_u32(out, (uint32_t)h->nkeys);
     for (int k = 0; k < h->nkeys; k++)
         agg_buf_put_u8(out, (uint8_t)h->key_types[k]);
@@ -807,22 +915,39 @@ void hash_agg_serialize(const hash_agg *h, agg_buf *out)
         agg_buf_put_u8(out, (uint8_t)s->ret_type);
         agg_buf_put_u64(out, agg_state_bytes(s));
     }
+}
+
+static void put_states(const hash_agg *h, const char *row, agg_buf *out)
+{
+    for (int j = 0; j < h->naggs; j++) {
+        const agg_spec *s = &h->aggs[j];
+        if (s->distinct)
+            dset_serialize(*(dset *const *)(row + h->agg_off[j]), s->arg_type, out);
+        else
+            s->fn->serialize(row + h->agg_off[j], s->arg_type, out);
+    }
+}
+
+void hash_agg_serialize(const hash_agg *h, agg_buf *out)
+{
+    put_header(h, HASH_AGG_FORMAT, out);
     agg_buf_put_u64(out, h->norder);
     for (size_t i = 0; i < h->norder; i++) {
-        const char *row = h->order[i];
-        for (int k = 0; k < h->nkeys; k++) {
-            uint8_t present = row[h->nulls_off + k] != 0;
-            agg_buf_put_u8(out, present);
-            if (present)
-                cell_serialize(h->key_types[k], (const cell *)(row + h->key_off[k]), out);
-        }
-        for (int j = 0; j < h->naggs; j++) {
-            const agg_spec *s = &h->aggs[j];
-            if (s->distinct)
-                dset_serialize(*(dset *const *)(row + h->agg_off[j]), s->arg_type, out);
-            else
-                s->fn->serialize(row + h->agg_off[j], s->arg_type, out);
-        }
+        put_key(h, h->order[i], out);
+        put_states(h, h->order[i], out);
+    }
+}
+
+void hash_agg_serialize_delta(const hash_agg *h, agg_buf *out)
+{
+    put_header(h, HASH_AGG_DELTA_FORMAT, out);
+    agg_buf_put_u64(out, h->nremoved);
+    if (h->removed.len)
+        agg_buf_put(out, h->removed.data, h->removed.len);
+    agg_buf_put_u64(out, h->nupdated);
+    for (size_t i = 0; i < h->nupdated; i++) {
+        put_key(h, h->updated[i], out);
+        put_states(h, h->updated[i], out);
     }
 }
 
@@ -831,40 +956,86 @@ static int corrupt(eddy_error *err, const char *what)
     return err_set(err, EDDY_CORRUPT, "aggregation state: %s", what);
 }
 
+/* Checks a header against h's shape. 0 or -EDDY_CORRUPT. */
+static int read_header(const hash_agg *h, agg_reader *in, uint8_t format, eddy_error *err)
+{
+    uint8_t version = agg_read_u8(in);
+    if (in->bad)
+        return corrupt(err, "empty");
+    if (version != format) {
+        if (version == HASH_AGG_FORMAT || version == HASH_AGG_DELTA_FORMAT)
+            return corrupt(err, format == HASH_AGG_FORMAT
+                                    ? "a delta where a snapshot was expected"
+                                    : "a snapshot where a delta was expected");
+        return err_set(err, EDDY_CORRUPT, "aggregation state: unknown format version %u", version);
+    }
+    if (agg_read_u32(in) != (uint32_t)h->nkeys)
+        return in->bad ? corrupt(err, "truncated header")
+                       : corrupt(err, "number of grouping keys differs from the query's");
+    for (int k = 0; k < h->nkeys; k++)
+        if (agg_read_u8(in) != (uint8_t)h->key_types[k])
+            return in->bad ? corrupt(err, "truncated header")
+                           : corrupt(err, "grouping key types differ from the query's");
+    if (agg_read_u32(in) != (uint32_t)h->naggs)
+        return in->bad ? corrupt(err, "truncated header")
+                       : corrupt(err, "number of aggregates differs from the query's");
+    arena *tmp = arena_new(256);
+    int rc = 0;
+    for (int j = 0; j < h->naggs && rc == 0; j++) {
+        const agg_spec *s = &h->aggs[j];
+        strv name = agg_read_str(in, tmp);
+        bool same = !in->bad && name.len == strlen(s->fn->name) &&
+                    memcmp(name.ptr, s->fn->name, name.len) == 0;
+        same = same && agg_read_u8(in) == (uint8_t)s->arg_type;
+        same = same && agg_read_u8(in) == (uint8_t)s->distinct;
+        same = same && agg_read_u8(in) == (uint8_t)s->ret_type;
+        same = same && agg_read_u64(in) == agg_state_bytes(s);
+        if (!same)
+            rc = in->bad ? corrupt(err, "truncated header")
+                         : corrupt(err, "aggregate functions differ from the query's");
+    }
+    arena_free(tmp);
+    return rc;
+}
+
+/* Reads a key written by put_key: cells[k] points at keys[k] (string bytes
+ * still in the input) or is NULL for a NULL key. 0 or -EDDY_CORRUPT. */
+static int read_key(const hash_agg *h, agg_reader *in, cell *keys, const void **cells,
+                    eddy_error *err)
+{
+    for (int k = 0; k < h->nkeys; k++) {
+        uint8_t present = agg_read_u8(in);
+        if (present > 1)
+            return corrupt(err, in->bad ? "truncated group key" : "bad key NULL flag");
+        if (present)
+            cell_deserialize(h->key_types[k], &keys[k], in);
+        cells[k] = present ? &keys[k] : NULL;
+    }
+    return in->bad ? corrupt(err, "truncated group key") : 0;
+}
+
+/* Reads a group's states into row (overwriting what it held). */
+static int read_states(hash_agg *h, char *row, agg_reader *in, eddy_error *err)
+{
+    for (int j = 0; j < h->naggs; j++) {
+        const agg_spec *s = &h->aggs[j];
+        int rc = s->distinct
+                     ? dset_deserialize((dset **)(row + h->agg_off[j]), s->arg_type, in, h->arena)
+                     : s->fn->deserialize(row + h->agg_off[j], s->arg_type, in, h->arena);
+        if (rc < 0 || in->bad)
+            return corrupt(err, "truncated or invalid aggregate state");
+    }
+    return 0;
+}
+
 int hash_agg_deserialize(hash_agg *h, const uint8_t *data, size_t len, eddy_error *err)
 {
     if (h->norder)
         return err_set(err, EDDY_RUNTIME, "aggregation state: loading into a non-empty aggregation");
     agg_reader in = {data, data + len, false};
-    uint8_t version = agg_read_u8(&in);
-    if (in.bad)
-        return corrupt(err, "empty");
-    if (version != HASH_AGG_FORMAT)
-        return err_set(err, EDDY_CORRUPT, "aggregation state: unknown format version %u", version);
-    if (agg_read_u32(&in) != (uint32_t)h->nkeys)
-        return corrupt(err, "number of grouping keys differs from the query's");
-    for (int k = 0; k < h->nkeys; k++)
-        if (agg_read_u8(&in) != (uint8_t)h->key_types[k])
-            return corrupt(err, "grouping key types differ from the query's");
-    if (agg_read_u32(&in) != (uint32_t)h->naggs)
-        return corrupt(err, "number of aggregates differs from the query's");
-    arena *tmp = arena_new(256);
-    for (int j = 0; j < h->naggs; j++) {
-        const agg_spec *s = &h->aggs[j];
-        strv name = agg_read_str(&in, tmp);
-        bool same = !in.bad && name.len == strlen(s->fn->name) &&
-                    memcmp(name.ptr, s->fn->name, name.len) == 0;
-        same = same && agg_read_u8(&in) == (uint8_t)s->arg_type;
-        same = same && agg_read_u8(&in) == (uint8_t)s->distinct;
-        same = same && agg_read_u8(&in) == (uint8_t)s->ret_type;
-        same = same && agg_read_u64(&in) == agg_state_bytes(s);
-        if (!same) {
-            arena_free(tmp);
-            return in.bad ? corrupt(err, "truncated header")
-                          : corrupt(err, "aggregate functions differ from the query's");
-        }
-    }
-    arena_free(tmp);
+    int rc = read_header(h, &in, HASH_AGG_FORMAT, err);
+    if (rc)
+        return rc;
     uint64_t ngroups = agg_read_u64(&in);
     if (in.bad)
         return corrupt(err, "truncated header");
@@ -872,30 +1043,79 @@ int hash_agg_deserialize(hash_agg *h, const uint8_t *data, size_t len, eddy_erro
     cell keys[nk > 0 ? nk : 1];
     const void *cells[nk > 0 ? nk : 1];
     for (uint64_t g = 0; g < ngroups; g++) {
-        for (int k = 0; k < nk; k++) {
-            uint8_t present = agg_read_u8(&in);
-            if (present > 1)
-                return corrupt(err, "bad key NULL flag");
-            if (present)
-                cell_deserialize(h->key_types[k], &keys[k], &in);
-            cells[k] = present ? &keys[k] : NULL;
-        }
-        if (in.bad)
-            return corrupt(err, "truncated group key");
+        if ((rc = read_key(h, &in, keys, cells, err)) != 0)
+            return rc;
         bool created;
         char *row = find_or_insert(h, cells_hash(h, cells), cells, &created);
         if (!created)
             return corrupt(err, "duplicate group key");
-        for (int j = 0; j < h->naggs; j++) {
-            const agg_spec *s = &h->aggs[j];
-            int rc = s->distinct
-                         ? dset_deserialize((dset **)(row + h->agg_off[j]), s->arg_type, &in, h->arena)
-                         : s->fn->deserialize(row + h->agg_off[j], s->arg_type, &in, h->arena);
-            if (rc < 0 || in.bad)
-                return corrupt(err, "truncated or invalid aggregate state");
-        }
+        if ((rc = read_states(h, row, &in, err)) != 0)
+            return rc;
     }
     if (in.p != in.end)
         return corrupt(err, "trailing bytes after the last group");
+    return 0;
+}
+
+int hash_agg_apply_delta(hash_agg *h, const uint8_t *data, size_t len, eddy_error *err)
+{
+    agg_reader in = {data, data + len, false};
+    int rc = read_header(h, &in, HASH_AGG_DELTA_FORMAT, err);
+    if (rc)
+        return rc;
+    int nk = h->nkeys;
+    cell keys[nk > 0 ? nk : 1];
+    const void *cells[nk > 0 ? nk : 1];
+
+    uint64_t nremoved = agg_read_u64(&in);
+    if (in.bad)
+        return corrupt(err, "truncated header");
+    uint64_t removed = 0;
+    for (uint64_t i = 0; i < nremoved; i++) {
+        const uint8_t *at = in.p;
+        if ((rc = read_key(h, &in, keys, cells, err)) != 0)
+            return rc;
+        char *row = find_row(h, cells_hash(h, cells), cells);
+        if (row) {
+            table_remove(h, row);
+            HDR(row)->live = 0;
+            removed++;
+        }
+        /* A key of no bytes (nkeys 0): every entry is the same key. */
+        if (in.p == at)
+            break;
+    }
+    if (removed) {
+        size_t w = 0;
+        for (size_t i = 0; i < h->norder; i++)
+            if (HDR(h->order[i])->live)
+                h->order[w++] = h->order[i];
+        h->norder = w;
+        drop_dead_updated(h);
+        h->dead_groups += removed;
+    }
+
+    uint64_t nupserts = agg_read_u64(&in);
+    if (in.bad)
+        return corrupt(err, "truncated list of updated groups");
+    for (uint64_t i = 0; i < nupserts; i++) {
+        const uint8_t *at = in.p;
+        if ((rc = read_key(h, &in, keys, cells, err)) != 0)
+            return rc;
+        bool created;
+        char *row = find_or_insert(h, cells_hash(h, cells), cells, &created);
+        /* Replaced states may leave strings and distinct sets behind in the
+         * arena: count them towards compaction as an evicted group. */
+        if (!created)
+            h->dead_groups++;
+        if ((rc = read_states(h, row, &in, err)) != 0)
+            return rc;
+        if (in.p == at)
+            break;
+    }
+    if (in.p != in.end)
+        return corrupt(err, "trailing bytes after the last group");
+    maybe_compact(h);
+    hash_agg_begin_batch(h);
     return 0;
 }

@@ -42,6 +42,9 @@
 #include "exec/key_cell.h"
 
 #define SESSION_AGG_FORMAT 1
+/* The format byte of a delta (session_agg_serialize_delta): the high bit
+ * sets it apart from every snapshot format version. */
+#define SESSION_AGG_DELTA_FORMAT 0x81
 #define TABLE_MIN_CAP 16
 #define NO_GROUP UINT32_MAX
 /* Compact once the arena holds at least as many dead blocks (sessions,
@@ -71,6 +74,7 @@ struct sgroup {
     uint32_t n;
     uint32_t cap;
     uint32_t local; /* bucket index within the update call `stamp` */
+    uint32_t mark;  /* epoch in which take listed it in `expired` */
 };
 
 typedef struct slot {
@@ -121,6 +125,14 @@ struct session_agg {
     uint64_t next_seq;
     uint64_t dead;    /* dead blocks in the arena since the last compaction */
     size_t vec_bytes; /* bytes of all groups' session vectors */
+
+    /* Removals since begin_batch, recorded while track_removals is on. */
+    bool track_removals;
+    sgroup **expired; /* groups that lost some sessions to take and kept others */
+    size_t nexpired;
+    size_t expired_cap;
+    agg_buf removed; /* keys of groups take left without sessions */
+    uint64_t nremoved;
 
     /* Scratch of one update call, kept between calls. */
     uint32_t scratch_cap;
@@ -224,6 +236,8 @@ void session_agg_free(session_agg *s)
     free_scratch(s);
     free(s->tail);
     free(s->ops);
+    free(s->expired);
+    agg_buf_free(&s->removed);
     free(s->tmpl);
     free(s->key_off);
     free(s->agg_off);
@@ -237,13 +251,32 @@ void session_agg_begin_batch(session_agg *s)
     s->epoch++;
     if (s->epoch == 0) {
         /* Wrapped: clear every session's mark so none looks updated. */
-        for (size_t i = 0; i < s->norder; i++)
+        for (size_t i = 0; i < s->norder; i++) {
+            s->order[i]->mark = 0;
             for (uint32_t k = 0; k < s->order[i]->n; k++)
                 s->order[i]->v[k]->epoch = 0;
+        }
         s->epoch = 1;
     }
     s->nlisted = 0;
     s->nupdated = 0;
+    s->nexpired = 0;
+    s->nremoved = 0;
+    s->removed.len = 0;
+    if (s->removed.cap > COMPACT_MIN_BYTES)
+        agg_buf_free(&s->removed);
+}
+
+void session_agg_track_removals(session_agg *s, bool on)
+{
+    s->track_removals = on;
+    if (!on) {
+        free(s->expired);
+        s->expired = NULL;
+        s->nexpired = s->expired_cap = 0;
+        agg_buf_free(&s->removed);
+        s->nremoved = 0;
+    }
 }
 
 /* ---- the key table ------------------------------------------------------------ */
@@ -318,6 +351,31 @@ static uint64_t group_hash(const session_agg *s, const void *const *cells)
         if (k != s->session_key)
             hv = cell_hash(s->key_types[k], cells[k], hv);
     return hv;
+}
+
+/* The group of a key tuple (as group_find_or_insert), or NULL. */
+static sgroup *group_find(const session_agg *s, uint64_t hash, const void *const *cells)
+{
+    size_t mask = s->cap - 1;
+    for (size_t pos = hash & mask; s->table[pos].g; pos = (pos + 1) & mask)
+        if (s->table[pos].hash == hash && group_matches(s, s->table[pos].g, cells))
+            return s->table[pos].g;
+    return NULL;
+}
+
+/* Appends a group's key values other than the session window: per key a
+ * present byte, then the cell if present. */
+static void put_key(const session_agg *s, const sgroup *g, agg_buf *out)
+{
+    const char *gb = GROUP_BYTES(g);
+    for (int k = 0; k < s->nkeys; k++) {
+        if (k == s->session_key)
+            continue;
+        uint8_t present = gb[s->nulls_off + k] != 0;
+        agg_buf_put_u8(out, present);
+        if (present)
+            cell_serialize(s->key_types[k], (const cell *)(gb + s->key_off[k]), out);
+    }
 }
 
 /* Appends x to a growable array of any element type. */
@@ -495,7 +553,7 @@ static void settle_group(session_agg *s, sgroup *g, const sort_ent *ent, uint32_
         uint32_t k = first_end_at_least(v, pos, n, a);
         if (i == 0)
             keep = k;
-        else
+        else if (k > pos)
             tail_append(s, &nt, v + pos, k - pos);
 
         /* The cluster's first piece: the existing session when it starts no
@@ -537,7 +595,8 @@ static void settle_group(session_agg *s, sgroup *g, const sort_ent *ent, uint32_
         tail_append(s, &nt, &target, 1);
         pos = k;
     }
-    tail_append(s, &nt, v + pos, n - pos);
+    if (n > pos) /* v is NULL for a new key */
+        tail_append(s, &nt, v + pos, n - pos);
     group_reserve(s, g, keep + (uint32_t)nt);
     memcpy(g->v + keep, s->tail, nt * sizeof(sess *));
     g->n = keep + (uint32_t)nt;
@@ -839,6 +898,15 @@ batch *session_agg_take(session_agg *s, int64_t watermark_us, bool want_rows)
         if (p && p < g->n)
             memmove(g->v, g->v + p, (size_t)(g->n - p) * sizeof(sess *));
         g->n -= p;
+        if (p && s->track_removals) {
+            if (g->n == 0) {
+                put_key(s, g, &s->removed);
+                s->nremoved++;
+            } else if (g->mark != s->epoch) {
+                g->mark = s->epoch;
+                PUSH(s->expired, s->nexpired, s->expired_cap, g);
+            }
+        }
         if (g->n == 0) {
             table_remove(s, g);
             free(g->v);
@@ -878,6 +946,7 @@ static void compact(session_agg *s)
     agg_buf scratch = {0};
     memset(s->table, 0, s->cap * sizeof(slot));
     s->nlisted = 0;
+    s->nexpired = 0;
     for (size_t i = 0; i < s->norder; i++) {
         sgroup *from = s->order[i];
         sgroup *g = arena_alloc(s->arena, s->group_size);
@@ -905,6 +974,8 @@ static void compact(session_agg *s)
         }
         table_place(s->table, s->cap - 1, g->hash, g);
         s->order[i] = g;
+        if (g->mark == s->epoch && s->track_removals)
+            PUSH(s->expired, s->nexpired, s->expired_cap, g);
     }
     agg_buf_free(&scratch);
     arena_free(old);
@@ -929,15 +1000,17 @@ size_t session_agg_memory(const session_agg *s)
     size_t per_row = sizeof(uint64_t) + sizeof(uint32_t) + 2 * sizeof(char *) +
                      sizeof(sort_ent) + sizeof(sgroup *) + sizeof(uint32_t);
     return arena_bytes(s->arena) + s->cap * sizeof(slot) + s->vec_bytes +
-           (s->order_cap + s->updated_cap + s->tail_cap) * sizeof(void *) +
+           (s->order_cap + s->updated_cap + s->tail_cap + s->expired_cap) * sizeof(void *) +
+           s->removed.cap +
            s->ops_cap * sizeof(merge_op) + s->sess_size + (size_t)s->scratch_cap * per_row;
 }
 
 /* ---- checkpoint format --------------------------------------------------------------- */
 
-void session_agg_serialize(const session_agg *s, agg_buf *out)
+/* The header of a snapshot or delta: format byte, keys, aggregates. */
+static void put_header(const session_agg *s, uint8_t format, agg_buf *out)
 {
-    agg_buf_put_u8(out, SESSION_AGG_FORMAT);
+    agg_buf_put_u8(out, format);
     agg_buf_put_u32(out, (uint32_t)s->nkeys);
     for (int k = 0; k < s->nkeys; k++)
         agg_buf_put_u8(out, (uint8_t)s->key_types[k]);
@@ -950,6 +1023,17 @@ void session_agg_serialize(const session_agg *s, agg_buf *out)
         agg_buf_put_u8(out, (uint8_t)spec->ret_type);
         agg_buf_put_u64(out, spec->fn->state_size(spec->arg_type));
     }
+}
+
+static void put_states(const session_agg *s, const sess *x, agg_buf *out)
+{
+    for (int j = 0; j < s->naggs; j++)
+        s->aggs[j].fn->serialize(STATE(x, s, j), s->aggs[j].arg_type, out);
+}
+
+void session_agg_serialize(const session_agg *s, agg_buf *out)
+{
+    put_header(s, SESSION_AGG_FORMAT, out);
     agg_buf_put_u64(out, s->nsessions);
     for (size_t i = 0; i < s->norder; i++) {
         const sgroup *g = s->order[i];
@@ -967,10 +1051,53 @@ void session_agg_serialize(const session_agg *s, agg_buf *out)
                 if (present)
                     cell_serialize(s->key_types[k], (const cell *)(gb + s->key_off[k]), out);
             }
-            for (int j = 0; j < s->naggs; j++)
-                s->aggs[j].fn->serialize(STATE(x, s, j), s->aggs[j].arg_type, out);
+            put_states(s, x, out);
         }
     }
+}
+
+static int cmp_group_seq(const void *a, const void *b)
+{
+    uint64_t x = (*(sgroup *const *)a)->seq, y = (*(sgroup *const *)b)->seq;
+    return (x > y) - (x < y);
+}
+
+void session_agg_serialize_delta(const session_agg *s, agg_buf *out)
+{
+    put_header(s, SESSION_AGG_DELTA_FORMAT, out);
+    agg_buf_put_u64(out, s->nremoved);
+    if (s->removed.len)
+        agg_buf_put(out, s->removed.data, s->removed.len);
+    /* The touched keys: those of the sessions marked this batch (dead ones
+     * included: a merge kills sessions of a key whose target is marked too)
+     * and those take trimmed. A key left with no sessions is in `removed`;
+     * its block stays readable until the next compaction, which rebuilds
+     * both lists from the live keys. */
+    size_t n = 0, cap = s->nlisted + s->nexpired;
+    sgroup **keys = xmalloc((cap ? cap : 1) * sizeof(sgroup *));
+    for (size_t i = 0; i < s->nlisted; i++)
+        if (s->updated[i]->group->n)
+            keys[n++] = s->updated[i]->group;
+    for (size_t i = 0; i < s->nexpired; i++)
+        if (s->expired[i]->n)
+            keys[n++] = s->expired[i];
+    qsort(keys, n, sizeof(sgroup *), cmp_group_seq);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || keys[u - 1] != keys[i])
+            keys[u++] = keys[i];
+    agg_buf_put_u64(out, u);
+    for (size_t i = 0; i < u; i++) {
+        const sgroup *g = keys[i];
+        put_key(s, g, out);
+        agg_buf_put_u32(out, g->n);
+        for (uint32_t v = 0; v < g->n; v++) {
+            agg_buf_put_u64(out, (uint64_t)g->v[v]->start);
+            agg_buf_put_u64(out, (uint64_t)g->v[v]->end);
+            put_states(s, g->v[v], out);
+        }
+    }
+    free(keys);
 }
 
 static int corrupt(eddy_error *err, const char *what)
@@ -979,14 +1106,19 @@ static int corrupt(eddy_error *err, const char *what)
 }
 
 /* Checks the header against s's shape. Returns 0 or -EDDY_CORRUPT. */
-static int read_header(const session_agg *s, agg_reader *in, eddy_error *err)
+static int read_header(const session_agg *s, agg_reader *in, uint8_t format, eddy_error *err)
 {
     uint8_t version = agg_read_u8(in);
     if (in->bad)
         return corrupt(err, "empty");
-    if (version != SESSION_AGG_FORMAT)
+    if (version != format) {
+        if (version == SESSION_AGG_FORMAT || version == SESSION_AGG_DELTA_FORMAT)
+            return corrupt(err, format == SESSION_AGG_FORMAT
+                                    ? "a delta where a snapshot was expected"
+                                    : "a snapshot where a delta was expected");
         return err_set(err, EDDY_CORRUPT, "session window state: unknown format version %u",
                        version);
+    }
     if (agg_read_u32(in) != (uint32_t)s->nkeys)
         return in->bad ? corrupt(err, "truncated header")
                        : corrupt(err, "number of grouping keys differs from the query's");
@@ -1024,7 +1156,7 @@ int session_agg_deserialize(session_agg *s, const uint8_t *data, size_t len, edd
         return err_set(err, EDDY_RUNTIME,
                        "session window state: loading into a non-empty aggregation");
     agg_reader in = {data, data + len, false};
-    int rc = read_header(s, &in, err);
+    int rc = read_header(s, &in, SESSION_AGG_FORMAT, err);
     if (rc < 0)
         return rc;
     uint64_t nsess = agg_read_u64(&in);
@@ -1069,5 +1201,136 @@ int session_agg_deserialize(session_agg *s, const uint8_t *data, size_t len, edd
     }
     if (in.p != in.end)
         return corrupt(err, "trailing bytes after the last session");
+    return 0;
+}
+
+/* Reads a key written by put_key (cells[session_key] is NULL). 0 or
+ * -EDDY_CORRUPT. */
+static int read_key(const session_agg *s, agg_reader *in, cell *keys, const void **cells,
+                    eddy_error *err)
+{
+    for (int k = 0; k < s->nkeys; k++) {
+        cells[k] = NULL;
+        if (k == s->session_key)
+            continue;
+        uint8_t present = agg_read_u8(in);
+        if (present > 1)
+            return corrupt(err, "bad key NULL flag");
+        if (present) {
+            cell_deserialize(s->key_types[k], &keys[k], in);
+            cells[k] = &keys[k];
+        }
+    }
+    return in->bad ? corrupt(err, "truncated session key") : 0;
+}
+
+/* Removes a group and all its sessions from the table (not from order). */
+static void group_drop(session_agg *s, sgroup *g)
+{
+    for (uint32_t v = 0; v < g->n; v++)
+        sess_kill(s, g->v[v]);
+    g->n = 0;
+    table_remove(s, g);
+    free(g->v);
+    s->vec_bytes -= (size_t)g->cap * sizeof(sess *);
+    g->v = NULL;
+    g->cap = 0;
+    s->dead++;
+}
+
+int session_agg_apply_delta(session_agg *s, const uint8_t *data, size_t len, eddy_error *err)
+{
+    agg_reader in = {data, data + len, false};
+    int rc = read_header(s, &in, SESSION_AGG_DELTA_FORMAT, err);
+    if (rc < 0)
+        return rc;
+    int nk = s->nkeys;
+    cell keys[nk];
+    const void *cells[nk];
+
+    uint64_t nremoved = agg_read_u64(&in);
+    if (in.bad)
+        return corrupt(err, "truncated header");
+    bool removed = false;
+    for (uint64_t i = 0; i < nremoved; i++) {
+        const uint8_t *at = in.p;
+        if ((rc = read_key(s, &in, keys, cells, err)) < 0)
+            return rc;
+        sgroup *g = group_find(s, group_hash(s, cells), cells);
+        if (g) {
+            group_drop(s, g);
+            removed = true;
+        }
+        /* A key of no bytes (only the session window): all entries are one key. */
+        if (in.p == at)
+            break;
+    }
+    if (removed) {
+        size_t w = 0;
+        for (size_t i = 0; i < s->norder; i++)
+            if (s->order[i]->n)
+                s->order[w++] = s->order[i];
+        s->norder = w;
+    }
+
+    uint64_t ngroups = agg_read_u64(&in);
+    if (in.bad)
+        return corrupt(err, "truncated list of updated keys");
+    for (uint64_t i = 0; i < ngroups; i++) {
+        if ((rc = read_key(s, &in, keys, cells, err)) < 0)
+            return rc;
+        uint32_t nsess = agg_read_u32(&in);
+        if (in.bad)
+            return corrupt(err, "truncated session list");
+        if (nsess == 0)
+            return corrupt(err, "a key with no sessions");
+        /* The new list is read into s->tail first; the key's old sessions
+         * are replaced only once all of it is read. */
+        size_t nt = 0;
+        const char *bad = NULL;
+        for (uint32_t v = 0; v < nsess && !bad; v++) {
+            int64_t start = (int64_t)agg_read_u64(&in);
+            int64_t end = (int64_t)agg_read_u64(&in);
+            if (in.bad) {
+                bad = "truncated session window";
+                break;
+            }
+            if (end <= start) {
+                bad = "empty session window (end <= start)";
+                break;
+            }
+            if (nt && s->tail[nt - 1]->end >= start) {
+                bad = "sessions of a key out of order or overlapping";
+                break;
+            }
+            sess *x = sess_new(s, NULL, start, end);
+            tail_append(s, &nt, &x, 1);
+            for (int j = 0; j < s->naggs && !bad; j++) {
+                const agg_spec *spec = &s->aggs[j];
+                if (spec->fn->deserialize(STATE(x, s, j), spec->arg_type, &in, s->arena) < 0 ||
+                    in.bad)
+                    bad = "truncated or invalid aggregate state";
+            }
+        }
+        if (bad) {
+            /* The sessions read so far never joined the state. */
+            for (size_t v = 0; v < nt; v++)
+                sess_kill(s, s->tail[v]);
+            return corrupt(err, bad);
+        }
+        sgroup *g = group_find_or_insert(s, group_hash(s, cells), cells);
+        for (uint32_t v = 0; v < g->n; v++)
+            sess_kill(s, g->v[v]);
+        group_reserve(s, g, (uint32_t)nt);
+        for (size_t v = 0; v < nt; v++) {
+            s->tail[v]->group = g;
+            g->v[v] = s->tail[v];
+        }
+        g->n = (uint32_t)nt;
+    }
+    if (in.p != in.end)
+        return corrupt(err, "trailing bytes after the last key");
+    maybe_compact(s);
+    session_agg_begin_batch(s);
     return 0;
 }

@@ -107,4 +107,39 @@ void session_agg_serialize(const session_agg *s, agg_buf *out);
  * failure `s` may hold some sessions and should be freed. */
 int session_agg_deserialize(session_agg *s, const uint8_t *data, size_t len, eddy_error *err);
 
+/* Turns on (or off) recording of removals for session_agg_serialize_delta.
+ * While on, session_agg_take notes every key (the grouping keys other than
+ * the session window) that lost sessions: a key left with sessions is
+ * written whole in the next delta, a key left with none is appended to a
+ * per-batch list of removed keys that session_agg_begin_batch clears. Off
+ * by default, so a query without a checkpoint pays nothing; turning it off
+ * drops both lists. state_ops_session_agg (state/state_store.h) turns it
+ * on. */
+void session_agg_track_removals(session_agg *s, bool on);
+
+/* Appends the changes since session_agg_begin_batch to `out` (one state
+ * store delta) at the granularity of a key: session_agg_serialize's header
+ * with the delta format byte (0x81), then the removed keys (u64 count, then
+ * each key's present flags and cells, session window left out), then every
+ * key that still has sessions and had one updated, merged or (with
+ * tracking on) expired since begin_batch (u64 count, then per key: its
+ * values, u32 number of sessions, and each session as start, end (µs) and
+ * states), keys in first-seen order. Cost: O(touched keys' sessions +
+ * updated sessions), plus sorting the touched keys. */
+void session_agg_serialize_delta(const session_agg *s, agg_buf *out);
+
+/* Applies a delta written by session_agg_serialize_delta of an aggregation
+ * with the same keys, session_key and aggregates: first the removed keys
+ * are deleted with their sessions (absent ones are ignored), then each key
+ * of the delta gets the delta's session list in place of its own (a new key
+ * is appended), so that first-seen order, sessions and states equal the
+ * uninterrupted run's and session_agg_serialize gives the same bytes.
+ * Afterwards nothing is marked updated (it ends with
+ * session_agg_begin_batch): call it between batches. Returns 0, or
+ * -EDDY_CORRUPT with err saying which check failed (format byte, shape,
+ * NULL flag, a key with no sessions, an empty session, sessions out of
+ * order or overlapping, truncation, trailing bytes); on failure `s` may
+ * hold part of the delta and should be freed. */
+int session_agg_apply_delta(session_agg *s, const uint8_t *data, size_t len, eddy_error *err);
+
 #endif

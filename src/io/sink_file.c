@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/fsio.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
 #include "core/valuefmt.h"
@@ -75,16 +76,12 @@ static int make_dirs(const char *dir, eddy_error *err)
     return rc;
 }
 
+/* fsync of a directory; EINVAL (a file system that cannot) is not an error. */
 static int fsync_dir(const char *dir, eddy_error *err)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return err_set(err, EDDY_IO, "cannot open directory '%s': %s", dir, strerror(errno));
-    int rc = 0;
-    if (fsync(fd) != 0 && errno != EINVAL)
-        rc = err_set(err, EDDY_IO, "cannot sync directory '%s': %s", dir, strerror(errno));
-    close(fd);
-    return rc;
+    if (fsio_fsync_dir(dir) != 0 && errno != EINVAL)
+        return err_set(err, EDDY_IO, "cannot sync directory '%s': %s", dir, strerror(errno));
+    return 0;
 }
 
 static char *path_join(const char *a, const char *b)
@@ -128,15 +125,8 @@ static int af_open(atomic_file *f, const char *dir, const char *name, eddy_error
 
 static int af_flush(atomic_file *f, eddy_error *err)
 {
-    size_t off = 0;
-    while (off < f->buf.len) {
-        ssize_t n = write(f->fd, f->buf.data + off, f->buf.len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return err_set(err, EDDY_IO, "cannot write '%s': %s", f->tmp_path, strerror(errno));
-        off += (size_t)n;
-    }
+    if (f->buf.len && fsio_write_all(f->fd, f->buf.data, f->buf.len) != 0)
+        return err_set(err, EDDY_IO, "cannot write '%s': %s", f->tmp_path, strerror(errno));
     f->size += f->buf.len;
     f->buf.len = 0;
     return 0;
@@ -157,9 +147,9 @@ static void af_abort(atomic_file *f)
 static int af_commit(atomic_file *f, eddy_error *err)
 {
     int rc = af_flush(f, err);
-    if (rc == 0 && fsync(f->fd) != 0)
+    if (rc == 0 && fsio_fsync(f->fd) != 0)
         rc = err_set(err, EDDY_IO, "cannot sync '%s': %s", f->tmp_path, strerror(errno));
-    if (rc == 0 && rename(f->tmp_path, f->final_path) != 0)
+    if (rc == 0 && fsio_rename(f->tmp_path, f->final_path) != 0)
         rc = err_set(err, EDDY_IO, "cannot rename '%s' to '%s': %s", f->tmp_path,
                      f->final_path, strerror(errno));
     if (rc < 0) {
@@ -805,8 +795,11 @@ static int file_add_batch(void *state, int64_t batch_id, batch *const *parts, in
     char *pending = path_join(f->meta_dir, name);
     struct stat st;
     int rc = 0;
-    if (stat(log_path, &st) != 0) /* else committed before: skip, as Spark does */
+    if (stat(log_path, &st) != 0)
         rc = write_batch(f, batch_id, parts, nparts, pending, err);
+    else /* committed before: skip, as Spark does; drop a marker a failed
+            directory sync after the log entry may have left */
+        unlink(pending);
     if (rc < 0)
         err_prefix(err, "%s sink '%s', batch %lld", f->ext, f->path, (long long)batch_id);
     free(log_path);

@@ -43,6 +43,10 @@ typedef struct source_metrics {
     uint64_t dropped;
 } source_metrics;
 
+/* Recovery: the end offset batch k logged in the checkpoint's offset log (a
+ * new reference; NULL for a no-data batch, or on error with err set). */
+typedef json_t *(*source_offset_fn)(void *ctx, int64_t k, eddy_error *err);
+
 typedef struct source_ops {
     const char *name;            /* "csv", "json", "text", "rate" */
     const char *const *options;  /* NULL-terminated known option keys */
@@ -62,14 +66,33 @@ typedef struct source_ops {
      * returned), emitting batches of at most BATCH_MAX_ROWS rows. */
     int (*read_batch)(void *state, int64_t batch_id, const json_t *offset, source_read_ctx *rc,
                       source_metrics *m, eddy_error *err);
-    /* The batch is committed: the source may clean up (cleanSource). */
+    /* The batch is committed: the source may clean up (cleanSource) and,
+     * when checkpointed, compact its log. Called again for the last committed
+     * batch after a restart, so it must be idempotent. */
     int (*commit)(void *state, int64_t batch_id, eddy_error *err);
+    /* Checkpointed queries only, once after open and before any plan_batch:
+     * `dir` (sources/<i>/ of the checkpoint) is the source's own directory
+     * from now on; batches [0, last_planned] were planned before this run
+     * (-1: none), and offset_of(ctx, k) gives batch k's logged end offset.
+     * The source must plan the batches after last_planned as if it had never
+     * stopped (file source: never take a file again). Returns 0, or
+     * -EDDY_CORRUPT / -EDDY_IO from its log. */
+    int (*recover)(void *state, const char *dir, int64_t last_planned,
+                   source_offset_fn offset_of, void *ctx, eddy_error *err);
     /* Text for progress reports' sources[].description. */
     const char *(*describe)(void *state);
     void (*close)(void *state);
 } source_ops;
 
 const source_ops *source_lookup(const char *format);
+
+/* The file source's compacted log (sources/<i>/N.compact, a CKPT_SOURCE
+ * payload): {"batchId": N, "files": [[path, batch], ...]}, every file taken
+ * in batches 0..N. Parses `len` bytes of JSON and checks the shape; `path`
+ * is only used in messages. *out is owned by the caller. Returns 0 or
+ * -EDDY_CORRUPT naming what is wrong. Shared with the fuzz target. */
+int file_source_log_parse(const char *path, const uint8_t *data, size_t len, json_t **out,
+                          eddy_error *err);
 const char *const *source_formats(void);
 
 /* Reads every file of a static table (CREATE TABLE) at once with the csv,

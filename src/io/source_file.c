@@ -23,6 +23,11 @@
 #include "core/strutil.h"
 #include "core/timefmt.h"
 #include "io/source.h"
+#include "state/ckpt_file.h"
+
+/* Spark's spark.sql.streaming.fileSource.log.compactInterval: the log of
+ * files taken is compacted every this many batches. */
+#define LOG_COMPACT_INTERVAL 10
 
 typedef int (*reader_fn)(const read_options *o, const schema *s, const uint8_t *needed,
                          const char *buf, size_t len, const char *file_name, parse_cursor *cur,
@@ -60,6 +65,7 @@ typedef struct file_source {
     size_t *slots; /* index+1 into files, 0 = empty */
     size_t nslots;
     int64_t max_mtime_us;
+    char *log_dir;         /* sources/<i>/ of the checkpoint, or NULL */
     char describe[PATH_MAX + 64];
 } file_source;
 
@@ -99,26 +105,37 @@ static void rehash(file_source *fs)
         fs->slots[path_slot(fs, fs->files[k].path)] = k + 1;
 }
 
-/* Records a file the first time it is seen. */
-static void file_seen(file_source *fs, const char *path, const struct stat *st)
+/* The entry for `path`, created (not yet taken) when new. */
+static file_entry *file_entry_for(file_source *fs, const char *path, int64_t mtime_us,
+                                  int64_t size, bool *created)
 {
     if ((fs->nfiles + 1) * 2 > fs->nslots)
         rehash(fs);
     size_t slot = path_slot(fs, path);
-    if (fs->slots[slot])
-        return;
+    *created = fs->slots[slot] == 0;
+    if (!*created)
+        return &fs->files[fs->slots[slot] - 1];
     if (fs->nfiles == fs->capfiles) {
         fs->capfiles = fs->capfiles ? fs->capfiles * 2 : 256;
         fs->files = xrealloc(fs->files, fs->capfiles * sizeof(file_entry));
     }
     file_entry *e = &fs->files[fs->nfiles];
     e->path = xstrdup(path);
-    e->mtime_us = (int64_t)st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000;
-    e->size = st->st_size;
+    e->mtime_us = mtime_us;
+    e->size = size;
     e->batch_id = -1;
     fs->slots[slot] = ++fs->nfiles;
     if (e->mtime_us > fs->max_mtime_us)
         fs->max_mtime_us = e->mtime_us;
+    return e;
+}
+
+/* Records a file the first time it is seen. */
+static void file_seen(file_source *fs, const char *path, const struct stat *st)
+{
+    bool created;
+    file_entry_for(fs, path, (int64_t)st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000,
+                   st->st_size, &created);
 }
 
 static bool hidden_name(const char *path)
@@ -503,9 +520,173 @@ static int mkdirs(const char *dir)
     return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* ---- the log of files taken (checkpointed queries) -------------------------- */
+
+static char *compact_path(const char *dir, int64_t batch_id)
+{
+    char *p = xmalloc(strlen(dir) + 40);
+    sprintf(p, "%s/%lld.compact", dir, (long long)batch_id);
+    return p;
+}
+
+/* "N.compact" -> N, or -1. */
+static int64_t compact_batch(const char *name)
+{
+    int64_t n = 0;
+    const char *s = name;
+    if (*s < '0' || *s > '9')
+        return -1;
+    for (; *s >= '0' && *s <= '9' && s - name < 18; s++)
+        n = n * 10 + (*s - '0');
+    return strcmp(s, ".compact") == 0 ? n : -1;
+}
+
+int file_source_log_parse(const char *path, const uint8_t *data, size_t len, json_t **out,
+                          eddy_error *err)
+{
+    json_error_t je;
+    json_t *o = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &je);
+    if (!o)
+        return err_set(err, EDDY_CORRUPT,
+                       "corrupt checkpoint file '%s': the source log is not valid JSON (%s)", path,
+                       je.text);
+    const char *bad = NULL;
+    json_t *files = json_object_get(o, "files");
+    json_int_t upto = json_integer_value(json_object_get(o, "batchId"));
+    if (!json_is_object(o))
+        bad = "is not a JSON object";
+    else if (!json_is_integer(json_object_get(o, "batchId")) || upto < 0)
+        bad = "has no valid batchId";
+    else if (!json_is_array(files))
+        bad = "has no files array";
+    for (size_t i = 0; !bad && i < json_array_size(files); i++) {
+        json_t *f = json_array_get(files, i);
+        json_t *b = json_array_get(f, 1);
+        if (!json_is_array(f) || json_array_size(f) != 2 ||
+            !json_is_string(json_array_get(f, 0)) || !json_is_integer(b) ||
+            json_integer_value(b) < 0 || json_integer_value(b) > upto)
+            bad = "has a files entry that is not [path, batch <= batchId]";
+    }
+    if (bad) {
+        json_decref(o);
+        return err_set(err, EDDY_CORRUPT, "corrupt checkpoint file '%s': the source log %s",
+                       path, bad);
+    }
+    *out = o;
+    return 0;
+}
+
+/* Marks `path` as taken by batch k (from the log: the file may be gone). */
+static void mark_taken(file_source *fs, const char *path, int64_t k)
+{
+    struct stat st;
+    bool created;
+    bool exists = stat(path, &st) == 0;
+    file_entry *e = file_entry_for(
+        fs, path, exists ? (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000 : 0,
+        exists ? st.st_size : 0, &created);
+    e->batch_id = k;
+}
+
+/* Writes dir/N.compact with every file taken in batches 0..N, then removes
+ * the older compactions (Spark's CompactibleFileStreamLog). */
+static int compact_log(file_source *fs, int64_t batch_id, eddy_error *err)
+{
+    json_t *files = json_array();
+    for (size_t i = 0; i < fs->nfiles; i++) {
+        const file_entry *e = &fs->files[i];
+        if (e->batch_id >= 0 && e->batch_id <= batch_id)
+            json_array_append_new(files, json_pack("[s, I]", e->path, (json_int_t)e->batch_id));
+    }
+    json_t *o = json_pack("{s:I, s:o}", "batchId", (json_int_t)batch_id, "files", files);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    char *path = compact_path(fs->log_dir, batch_id);
+    int rc = ckpt_write(path, CKPT_SOURCE, text, strlen(text), err);
+    free(text);
+    free(path);
+    if (rc)
+        return rc;
+    DIR *d = opendir(fs->log_dir);
+    if (!d)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        int64_t n = compact_batch(de->d_name);
+        if (n >= 0 && n < batch_id) {
+            char *old = compact_path(fs->log_dir, n);
+            unlink(old);
+            free(old);
+        }
+    }
+    closedir(d);
+    return 0;
+}
+
+static int file_recover(void *state, const char *dir, int64_t last_planned,
+                        source_offset_fn offset_of, void *ctx, eddy_error *err)
+{
+    file_source *fs = state;
+    free(fs->log_dir);
+    fs->log_dir = xstrdup(dir);
+    if (last_planned < 0)
+        return 0;
+    /* The newest compaction not after last_planned, then the offset log. */
+    int64_t from = -1;
+    DIR *d = opendir(dir);
+    if (!d)
+        return err_set(err, EDDY_IO, "cannot list '%s': %s", dir, strerror(errno));
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        int64_t n = compact_batch(de->d_name);
+        if (n > from && n <= last_planned)
+            from = n;
+    }
+    closedir(d);
+    int rc = 0;
+    if (from >= 0) {
+        char *path = compact_path(dir, from);
+        uint8_t *data;
+        size_t len;
+        json_t *log = NULL;
+        rc = ckpt_read(path, CKPT_SOURCE, &data, &len, err);
+        if (rc == 0) {
+            rc = file_source_log_parse(path, data, len, &log, err);
+            free(data);
+        }
+        free(path);
+        json_t *files = json_object_get(log, "files");
+        for (size_t i = 0; rc == 0 && i < json_array_size(files); i++) {
+            json_t *f = json_array_get(files, i);
+            mark_taken(fs, json_string_value(json_array_get(f, 0)),
+                       json_integer_value(json_array_get(f, 1)));
+        }
+        json_decref(log);
+    }
+    for (int64_t k = from + 1; rc == 0 && k <= last_planned; k++) {
+        json_t *off = offset_of(ctx, k, err);
+        if (!off)
+            return err_prefix(err, "source '%s': recovering the files of batch %lld", fs->name,
+                              (long long)k);
+        json_t *files = json_object_get(off, "files");
+        for (size_t i = 0; i < json_array_size(files); i++) {
+            const char *p = json_string_value(json_array_get(files, i));
+            if (p)
+                mark_taken(fs, p, k);
+        }
+        json_decref(off);
+    }
+    return rc;
+}
+
 static int file_commit(void *state, int64_t batch_id, eddy_error *err)
 {
     file_source *fs = state;
+    if (fs->log_dir && (batch_id + 1) % LOG_COMPACT_INTERVAL == 0) {
+        int rc = compact_log(fs, batch_id, err);
+        if (rc)
+            return err_prefix(err, "source '%s'", fs->name);
+    }
     if (fs->clean == CLEAN_OFF)
         return 0;
     for (size_t i = 0; i < fs->nfiles; i++) {
@@ -547,6 +728,7 @@ static void file_close(void *state)
         free(fs->files[i].path);
     free(fs->files);
     free(fs->slots);
+    free(fs->log_dir);
     free(fs->name);
     free(fs->path);
     free(fs->null_value);
@@ -563,6 +745,7 @@ const source_ops source_csv = {
     .plan_batch = file_plan_batch,
     .read_batch = file_read_batch,
     .commit = file_commit,
+    .recover = file_recover,
     .describe = file_describe,
     .close = file_close,
 };
@@ -574,6 +757,7 @@ const source_ops source_json = {
     .plan_batch = file_plan_batch,
     .read_batch = file_read_batch,
     .commit = file_commit,
+    .recover = file_recover,
     .describe = file_describe,
     .close = file_close,
 };
@@ -586,6 +770,7 @@ const source_ops source_text = {
     .plan_batch = file_plan_batch,
     .read_batch = file_read_batch,
     .commit = file_commit,
+    .recover = file_recover,
     .describe = file_describe,
     .close = file_close,
 };

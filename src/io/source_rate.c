@@ -57,7 +57,8 @@ static int rate_plan_batch(void *state, int64_t batch_id, json_t **offset, bool 
     *has_data = due > r->planned;
     if (!*has_data)
         return 0;
-    *offset = json_pack("{s:I, s:I}", "start", (json_int_t)r->planned, "end", (json_int_t)due);
+    *offset = json_pack("{s:I, s:I, s:I}", "start", (json_int_t)r->planned, "end",
+                        (json_int_t)due, "startUs", (json_int_t)r->start_us);
     r->planned = due;
     return 0;
 }
@@ -94,6 +95,32 @@ static int rate_commit(void *state, int64_t batch_id, eddy_error *err)
     return 0;
 }
 
+/* Continues after the last batch that had rows, with the start time of the
+ * first run, so values and timestamps go on as if the query never stopped
+ * (the rows due meanwhile come at once, as in Spark). */
+static int rate_recover(void *state, const char *dir, int64_t last_planned,
+                        source_offset_fn offset_of, void *ctx, eddy_error *err)
+{
+    rate_source *r = state;
+    (void)dir;
+    for (int64_t k = last_planned; k >= 0; k--) {
+        json_t *off = offset_of(ctx, k, err);
+        if (!off)
+            return err ? -err->code : -EDDY_CORRUPT;
+        bool found = json_is_object(off);
+        if (found) {
+            r->planned = json_integer_value(json_object_get(off, "end"));
+            json_t *st = json_object_get(off, "startUs");
+            if (json_is_integer(st))
+                r->start_us = json_integer_value(st);
+        }
+        json_decref(off);
+        if (found)
+            break;
+    }
+    return 0;
+}
+
 static const char *rate_describe(void *state)
 {
     return ((rate_source *)state)->describe;
@@ -112,6 +139,7 @@ const source_ops source_rate = {
     .plan_batch = rate_plan_batch,
     .read_batch = rate_read_batch,
     .commit = rate_commit,
+    .recover = rate_recover,
     .describe = rate_describe,
     .close = rate_close,
 };

@@ -117,6 +117,7 @@ int eddy_pipeline_run(eddy_pipeline *p, const eddy_run_options *opts, eddy_error
     pthread_mutex_init(&shared.console_lock, NULL);
     shared.available_now = opts->available_now != 0;
     shared.console = stdout;
+    shared.checkpoint_root = opts->checkpoint_root;
     int rc = 0;
     shared.shuffle_partitions = shuffle_partitions(&p->bound.settings, err);
     if (shared.shuffle_partitions < 0)

@@ -23,6 +23,13 @@
 #include "exec/window.h"
 #include "io/sink.h"
 #include "io/source.h"
+#include "runtime/checkpoint.h"
+#include "state/state_store.h"
+
+/* Spark's spark.sql.streaming.stateStore.minDeltasForSnapshot. */
+#define STATE_SNAPSHOT_INTERVAL 10
+/* Old checkpoint files are purged every this many batches. */
+#define PURGE_EVERY 10
 
 /* Batches that must live until the end of the micro-batch. */
 typedef struct batch_list {
@@ -402,7 +409,7 @@ static int emit_rows(batch_run *br, const plan_node *agg, batch *res)
     for (int i = br->chain.agg_at + 1; i < br->chain.n; i++)
         sorted |= br->chain.nodes[i]->kind == PLAN_SORT;
     if (!agg->dedup && !sorted && agg->nkeys > 0 && res->nrows > 1) {
-        batch *ordered = op_partition_order(res, agg->nkeys, r->shared->shuffle_partitions);
+        batch *ordered = op_partition_order(res, agg->nkeys, r->shuffle_partitions);
         list_push(&br->keep, res); /* ordered's strings point into res */
         res = ordered;
     }
@@ -433,6 +440,177 @@ static void uuid4(char *out)
     sprintf(out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
             b[14], b[15]);
+}
+
+/* ---- checkpoint ---------------------------------------------------------------- */
+
+static json_t *expr_text(const expr *e)
+{
+    char buf[512];
+    expr_to_string(e, buf, sizeof buf);
+    return json_sprintf("%s %s", buf, type_name(e->type));
+}
+
+/* What a checkpoint's state and offsets depend on (Spark refuses a restart
+ * that changes them: the source, the output mode, the stateful operator's
+ * keys and aggregates). Filters, projections, triggers and sinks may
+ * change. */
+static json_t *query_signature(const query_rt *r)
+{
+    const query_plan *q = r->q;
+    const char *fmt = options_get(&r->src->opts, "format");
+    const char *path = options_get(&r->src->opts, "path");
+    json_t *s = json_object();
+    json_object_set_new(s, "source", json_sprintf("%s %s", fmt ? fmt : r->src->ops->name,
+                                                  path ? path : ""));
+    json_object_set_new(s, "outputMode", json_string(output_mode_name(q->mode)));
+    const plan_node *agg = q->agg;
+    if (!agg)
+        return s;
+    json_object_set_new(s, "stateOperator",
+                        json_string(agg->session_key >= 0 ? "session window aggregation"
+                                    : agg->dedup          ? "deduplication"
+                                                          : "aggregation"));
+    json_t *keys = json_array();
+    for (int k = 0; k < agg->nkeys; k++)
+        json_array_append_new(keys, expr_text(agg->keys[k]));
+    json_object_set_new(s, "groupingKeys", keys);
+    json_t *aggs = json_array();
+    for (int a = 0; a < agg->naggs; a++) {
+        const agg_spec *sp = &agg->aggs[a];
+        char arg[512] = "*";
+        if (agg->agg_args[a])
+            expr_to_string(agg->agg_args[a], arg, sizeof arg);
+        json_array_append_new(aggs, json_sprintf("%s(%s%s) %s", sp->fn->name,
+                                                 sp->distinct ? "DISTINCT " : "", arg,
+                                                 type_name(sp->ret_type)));
+    }
+    json_object_set_new(s, "aggregates", aggs);
+    for (const plan_node *x = agg->child; x; x = x->child) {
+        if (x->kind != PLAN_WINDOW)
+            continue;
+        char t[512];
+        expr_to_string(x->time_col, t, sizeof t);
+        if (x->session)
+            json_object_set_new(s, "window", json_sprintf("session_window(%s, %lld us)", t,
+                                                          (long long)x->win_size_us));
+        else
+            json_object_set_new(s, "window",
+                                json_sprintf("window(%s, %lld us, %lld us, %lld us)", t,
+                                             (long long)x->win_size_us,
+                                             (long long)x->win_slide_us,
+                                             (long long)x->win_start_us));
+    }
+    return s;
+}
+
+/* source_offset_fn: the logged end offset of batch k. */
+static json_t *logged_offset(void *ctx, int64_t k, eddy_error *err)
+{
+    query_rt *r = ctx;
+    json_t *e;
+    if (checkpoint_read_offsets(r->ckpt, k, &e, err) != 0)
+        return NULL;
+    json_t *src = json_incref(json_object_get(e, "source"));
+    json_decref(e);
+    return src;
+}
+
+static bool is_file_sink(const query_rt *r)
+{
+    return strcmp(r->q->sink->name, "csv") == 0 || strcmp(r->q->sink->name, "json") == 0;
+}
+
+/* The watermark state a commit entry carries for the batch after it. */
+static void restore_watermark(query_rt *r, const json_t *commit)
+{
+    r->watermark_ms = json_integer_value(json_object_get(commit, "nextBatchWatermarkMs"));
+    json_t *m = json_object_get(commit, "maxEventTimeMs");
+    r->seen_event = json_is_integer(m);
+    r->max_event_ms = r->seen_event ? json_integer_value(m) : 0;
+}
+
+/* The checkpoint's settings that a restart keeps (Spark's OffsetSeqMetadata
+ * conf): the checkpoint's value wins over the run's. */
+static void restore_conf(query_rt *r, const json_t *offsets)
+{
+    const char *sp = json_string_value(json_object_get(
+        json_object_get(offsets, "conf"), "spark.sql.shuffle.partitions"));
+    int n = sp ? atoi(sp) : 0;
+    if (n > 0 && n != r->shuffle_partitions) {
+        log_warn("query '%s': using spark.sql.shuffle.partitions = %d from the checkpoint "
+                 "(this run asked for %d)",
+                 r->q->name, n, r->shuffle_partitions);
+        r->shuffle_partitions = n;
+    }
+}
+
+/* Opens the checkpoint (if any) and recovers from it: see query_open. */
+static int open_checkpoint(query_rt *r, eddy_error *err)
+{
+    const char *loc = options_get(&r->q->sink_opts, "checkpointLocation");
+    char *owned = NULL;
+    if (!loc && r->shared->checkpoint_root) {
+        owned = xmalloc(strlen(r->shared->checkpoint_root) + strlen(r->q->name) + 2);
+        sprintf(owned, "%s/%s", r->shared->checkpoint_root, r->q->name);
+        loc = owned;
+    }
+    if (!loc) {
+        if (is_file_sink(r))
+            return err_set(err, EDDY_USAGE,
+                           "a %s sink needs a checkpoint: set checkpointLocation in its WITH "
+                           "options or run with --checkpoint DIR (as Spark requires)",
+                           r->q->sink->name);
+        return 0;
+    }
+    json_t *sig = query_signature(r);
+    checkpoint_resume res;
+    int rc = checkpoint_open(loc, sig, r->id, &r->ckpt, &res, err);
+    json_decref(sig);
+    free(owned);
+    if (rc)
+        return rc;
+    if (r->agg || r->sagg) {
+        state_ops ops;
+        if (r->agg) {
+            hash_agg_track_removals(r->agg, true);
+            state_ops_hash_agg(r->agg, &ops);
+        } else {
+            session_agg_track_removals(r->sagg, true);
+            state_ops_session_agg(r->sagg, &ops);
+        }
+        rc = state_store_open(checkpoint_state_dir(r->ckpt), &ops, STATE_SNAPSHOT_INTERVAL,
+                              &r->store, err);
+    }
+    int64_t planned = res.last_planned, committed = res.last_committed;
+    if (rc == 0 && r->src->ops->recover)
+        rc = r->src->ops->recover(r->src_state, checkpoint_source_dir(r->ckpt), planned,
+                                  logged_offset, r, err);
+    if (rc == 0 && planned >= 0) {
+        if (r->store)
+            rc = state_store_restore(r->store, committed, err);
+        if (committed >= 0)
+            restore_watermark(r, res.commit);
+        restore_conf(r, res.offsets);
+        if (committed == planned) {
+            r->batch_id = planned + 1;
+            r->last_batch_wm_ms =
+                json_integer_value(json_object_get(res.offsets, "batchWatermarkMs"));
+        } else {
+            r->batch_id = planned;
+            r->replay = json_incref(res.offsets);
+        }
+        /* Redo the cleanup of the last committed batch: a crash may have come
+         * between its commit and its cleanSource. */
+        if (rc == 0 && committed >= 0)
+            rc = r->src->ops->commit(r->src_state, committed, err);
+        if (rc == 0)
+            log_info("query '%s': resuming from checkpoint '%s' at batch %lld%s", r->q->name,
+                     checkpoint_dir(r->ckpt), (long long)r->batch_id,
+                     r->replay ? " (re-running it with its logged input)" : "");
+    }
+    checkpoint_resume_free(&res);
+    return rc;
 }
 
 int query_open(query_rt *r, const bound_pipeline *bp, const query_plan *q, run_shared *shared,
@@ -472,6 +650,7 @@ int query_open(query_rt *r, const bound_pipeline *bp, const query_plan *q, run_s
         r->src_state = NULL;
         return err_prefix(err, "query '%s'", q->name);
     }
+    r->shuffle_partitions = shared->shuffle_partitions;
     r->has_watermark = r->src->wm_column >= 0;
     r->wm_delay_ms = r->src->wm_delay_us / 1000;
     r->evicts = q->agg && q->agg->wm_key >= 0 && q->mode != OUTPUT_COMPLETE;
@@ -489,6 +668,8 @@ int query_open(query_rt *r, const bound_pipeline *bp, const query_plan *q, run_s
     for (const plan_node *x = q->root; x && rc == 0; x = x->child)
         if (x->kind == PLAN_JOIN)
             rc = open_join(r, x, err);
+    if (rc == 0)
+        rc = open_checkpoint(r, err);
     if (rc) {
         query_close(r);
         return err_prefix(err, "query '%s'", q->name);
@@ -509,6 +690,13 @@ void query_close(query_rt *r)
         session_agg_free(r->sagg);
     if (r->join)
         hash_join_free(r->join);
+    if (r->store)
+        state_store_close(r->store);
+    checkpoint_close(r->ckpt);
+    json_decref(r->replay);
+    r->store = NULL;
+    r->ckpt = NULL;
+    r->replay = NULL;
     r->src_state = r->sink_state = NULL;
     r->agg = NULL;
     r->sagg = NULL;
@@ -522,7 +710,8 @@ static double per_second(int64_t rows, int64_t us)
 
 /* Durations of one batch's phases, µs (Spark's durationMs keys). */
 typedef struct batch_times {
-    int64_t latest_offset, get_batch, query_planning, add_batch, trigger;
+    int64_t latest_offset, get_batch, query_planning, add_batch, wal_commit, commit_offsets,
+        trigger;
 } batch_times;
 
 static json_t *iso_ms(int64_t ms)
@@ -553,10 +742,10 @@ static void report_progress(query_rt *r, const batch_run *br, int64_t batch_id,
     json_object_set_new(
         p, "durationMs",
         json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "addBatch", (json_int_t)(t->add_batch / 1000),
-                  "commitOffsets", (json_int_t)0, "getBatch", (json_int_t)(t->get_batch / 1000),
+                  "commitOffsets", (json_int_t)(t->commit_offsets / 1000), "getBatch", (json_int_t)(t->get_batch / 1000),
                   "latestOffset", (json_int_t)(t->latest_offset / 1000), "queryPlanning",
                   (json_int_t)(t->query_planning / 1000), "triggerExecution",
-                  (json_int_t)(t->trigger / 1000), "walCommit", (json_int_t)0));
+                  (json_int_t)(t->trigger / 1000), "walCommit", (json_int_t)(t->wal_commit / 1000)));
     /* Spark fills eventTime only for queries with a watermark: min/max/avg
      * of this batch's event times (when it had any) and the watermark the
      * batch ran with. */
@@ -641,28 +830,86 @@ static bool no_data_batch_due(query_rt *r)
     return due;
 }
 
-/* Runs batch r->batch_id if the source has new data, or a no-data batch when
- * one is due. Sets *ran. */
+/* The offset log entry of the batch about to run (Spark's OffsetSeq with
+ * its metadata). */
+static json_t *offsets_entry(const query_rt *r, int64_t batch_ts_ms, const json_t *offset)
+{
+    char sp[16];
+    snprintf(sp, sizeof sp, "%d", r->shuffle_partitions);
+    return json_pack("{s:I, s:I, s:I, s:{s:s}, s:O}", "batchId", (json_int_t)r->batch_id,
+                     "batchTimestampMs", (json_int_t)batch_ts_ms, "batchWatermarkMs",
+                     (json_int_t)r->watermark_ms, "conf", "spark.sql.shuffle.partitions", sp,
+                     "source", offset ? offset : json_null());
+}
+
+/* After the sink took batch N: the state version N is already durable;
+ * commits/N, then the source's cleanup, then (now and then) retention. */
+static int commit_batch(query_rt *r, bool has_data, eddy_error *err)
+{
+    int rc = 0;
+    if (r->ckpt) {
+        json_t *c = json_pack("{s:I, s:o}", "nextBatchWatermarkMs", (json_int_t)r->watermark_ms,
+                              "maxEventTimeMs",
+                              r->seen_event ? json_integer(r->max_event_ms) : json_null());
+        rc = checkpoint_write_commit(r->ckpt, r->batch_id, c, err);
+        json_decref(c);
+    }
+    if (rc == 0 && has_data)
+        rc = r->src->ops->commit(r->src_state, r->batch_id, err);
+    if (rc == 0 && r->ckpt && r->batch_id % PURGE_EVERY == 0) {
+        rc = checkpoint_purge(r->ckpt, r->batch_id, err);
+        if (rc == 0 && r->store)
+            rc = state_store_purge(r->store, r->batch_id, err);
+    }
+    return rc;
+}
+
+/* Runs batch r->batch_id: the batch logged but not committed before a
+ * crash (r->replay), else one with the source's new data, or a no-data
+ * batch when one is due. Sets *ran. */
 static int run_one_batch(query_rt *r, bool *ran, eddy_error *err)
 {
     int64_t t0 = mono_us(), wall0 = now_us();
     int64_t since_last = r->last_trigger_start_us ? t0 - r->last_trigger_start_us : 0;
     json_t *offset = NULL;
     bool has_data = false;
+    int64_t batch_ts_ms = wall0 / 1000;
+    int rc = 0;
     *ran = false;
-    int rc = r->src->ops->plan_batch(r->src_state, r->batch_id, &offset, &has_data, err);
-    if (rc)
-        return rc;
-    if (!has_data && !no_data_batch_due(r))
-        return 0;
+    if (r->replay) {
+        json_t *src = json_object_get(r->replay, "source");
+        has_data = json_is_object(src);
+        offset = has_data ? json_incref(src) : NULL;
+        batch_ts_ms = json_integer_value(json_object_get(r->replay, "batchTimestampMs"));
+        r->watermark_ms = json_integer_value(json_object_get(r->replay, "batchWatermarkMs"));
+        json_decref(r->replay);
+        r->replay = NULL;
+    } else {
+        rc = r->src->ops->plan_batch(r->src_state, r->batch_id, &offset, &has_data, err);
+        if (rc)
+            return rc;
+        if (!has_data && !no_data_batch_due(r))
+            return 0;
+    }
     r->last_trigger_start_us = t0;
     int64_t t1 = mono_us();
+    /* The write-ahead log: the batch's input is fixed before it runs. */
+    if (r->ckpt) {
+        json_t *e = offsets_entry(r, batch_ts_ms, offset);
+        rc = checkpoint_write_offsets(r->ckpt, r->batch_id, e, err);
+        json_decref(e);
+        if (rc) {
+            json_decref(offset);
+            return rc;
+        }
+    }
+    int64_t t_wal = mono_us();
 
     batch_run br;
     memset(&br, 0, sizeof br);
     br.r = r;
     br.err = err;
-    br.fctx.batch_time_us = wall0;
+    br.fctx.batch_time_us = batch_ts_ms * 1000;
     br.wm_us = r->watermark_ms * 1000;
     chain_build(r->q, &br.chain);
     if (r->agg)
@@ -679,6 +926,8 @@ static int run_one_batch(query_rt *r, bool *ran, eddy_error *err)
     int64_t rows_updated = 0, rows_removed = 0;
     if (rc == 0 && br.chain.agg_at >= 0)
         rc = emit_aggregation(&br, &rows_updated, &rows_removed);
+    if (rc == 0 && r->store)
+        rc = state_store_commit(r->store, r->batch_id, err);
     int64_t t3 = mono_us();
     int64_t out_rows = 0;
     if (rc == 0) {
@@ -692,8 +941,6 @@ static int run_one_batch(query_rt *r, bool *ran, eddy_error *err)
             pthread_mutex_unlock(&r->shared->console_lock);
     }
     int64_t t4 = mono_us();
-    if (rc == 0 && has_data)
-        rc = r->src->ops->commit(r->src_state, r->batch_id, err);
     free(br.output.items); /* borrowed from keep */
     list_free(&br.keep);
     if (rc) {
@@ -702,7 +949,7 @@ static int run_one_batch(query_rt *r, bool *ran, eddy_error *err)
     }
     /* The watermark for the next batch (Spark's WatermarkTracker): the max
      * event time seen so far minus the delay, never decreasing. */
-    r->last_batch_wm_ms = r->watermark_ms;
+    r->last_batch_wm_ms = br.wm_us / 1000;
     r->nodata_checked_wm_ms = INT64_MIN;
     if (br.ev_count > 0) {
         if (!r->seen_event || br.ev_max > r->max_event_ms)
@@ -712,8 +959,13 @@ static int run_one_batch(query_rt *r, bool *ran, eddy_error *err)
         if (cand > r->watermark_ms)
             r->watermark_ms = cand;
     }
+    rc = commit_batch(r, has_data, err);
+    if (rc) {
+        json_decref(offset);
+        return rc;
+    }
     int64_t t5 = mono_us();
-    batch_times bt = {t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t0};
+    batch_times bt = {t1 - t0, t2 - t_wal, t3 - t2, t4 - t3, t_wal - t1, t5 - t4, t5 - t0};
     report_progress(r, &br, r->batch_id, wall0, since_last, &m, has_data ? offset : NULL, &bt,
                     rows_updated, rows_removed, out_rows);
     json_decref(offset);

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "eddy.h"
 #include "exec/agg.h"
 #include "plan/plan.h"
@@ -24,6 +26,9 @@ typedef struct run_shared {
     bool available_now;             /* --available-now */
     int shuffle_partitions;         /* spark.sql.shuffle.partitions (200) */
     FILE *console;                  /* stdout */
+    const char *checkpoint_root;    /* --checkpoint DIR, or NULL: a query
+                                       without checkpointLocation uses
+                                       DIR/<query name> */
     batch ***tables;                /* static tables, loaded at start: table i is
                                        ntable_batches[i] batches; they outlive
                                        every query */
@@ -45,6 +50,15 @@ typedef struct query_rt {
     struct session_agg *sagg; /* a session-window aggregation's state, or NULL */
     struct hash_join *join;  /* the stream-static join, or NULL */
     int64_t batch_id;        /* next batch to run */
+    int shuffle_partitions;  /* spark.sql.shuffle.partitions; a checkpoint's
+                                value wins over the run's, as in Spark */
+
+    /* Checkpointing (runtime/checkpoint.h), all NULL without a checkpoint. */
+    struct checkpoint *ckpt;
+    struct state_store *store; /* the stateful operator's versions */
+    json_t *replay;          /* offsets entry of a batch logged but not
+                                committed before a crash: run first, with
+                                exactly that input (owned) */
 
     /* Event time (SPEC §3). Watermarks are kept in ms, as Spark keeps them
      * (EventTimeWatermarkExec divides event times by 1000). */
@@ -68,8 +82,15 @@ typedef struct query_rt {
 } query_rt;
 
 /* Opens the query's source and sink (checking the source path exists) and
- * sets up state. Returns 0, -EDDY_IO for a missing path, -EDDY_SQL for a bad
- * option value; err names the query. On failure nothing is left open. */
+ * sets up state. With a checkpoint (the sink's checkpointLocation, or
+ * shared->checkpoint_root/<name>), recovers from it: the state of the last
+ * committed batch is restored, the watermark too, and a batch logged but not
+ * committed is set up to re-run with its logged input (SPEC §6). csv and json
+ * sinks need a checkpoint, as in Spark. Returns 0, -EDDY_IO for a missing
+ * path or an unwritable checkpoint, -EDDY_SQL for a bad option value,
+ * -EDDY_CORRUPT for a damaged checkpoint, -EDDY_RUNTIME for a checkpoint
+ * written by a different query; err names the query. On failure nothing is
+ * left open. */
 int query_open(query_rt *r, const bound_pipeline *bp, const query_plan *q, run_shared *shared,
                eddy_error *err);
 

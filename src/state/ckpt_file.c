@@ -15,6 +15,7 @@
 #include <xxhash.h>
 
 #include "core/err.h"
+#include "core/fsio.h"
 #include "core/mem.h"
 
 static const char ckpt_magic[8] = {'E', 'D', 'D', 'Y', 'C', 'K', 'P', 'T'};
@@ -44,33 +45,12 @@ static uint64_t get_u64(const uint8_t *p)
     return v;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 /* fsync of the directory holding `path`, so the rename itself is durable. */
 static int sync_parent(const char *path)
 {
     char buf[PATH_MAX];
     snprintf(buf, sizeof buf, "%s", path);
-    int fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
+    return fsio_fsync_dir(dirname(buf));
 }
 
 int ckpt_write(const char *path, ckpt_kind kind, const void *data, size_t len, eddy_error *err)
@@ -80,7 +60,7 @@ int ckpt_write(const char *path, ckpt_kind kind, const void *data, size_t len, e
     snprintf(base, sizeof base, "%s", path);
     int n = snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dirname(dir), basename(base));
     if (n < 0 || (size_t)n >= sizeof tmp)
-        return err_set(err, EDDY_IO, "checkpoint path too long: %s", path);
+        return err_set(err, EDDY_IO, "checkpoint path too long: '%s'", path);
 
     uint8_t hdr[CKPT_HEADER_BYTES] = {0};
     memcpy(hdr, ckpt_magic, 8);
@@ -94,10 +74,10 @@ int ckpt_write(const char *path, ckpt_kind kind, const void *data, size_t len, e
     if (fd < 0)
         goto fail;
     step = "write";
-    if (write_all(fd, hdr, sizeof hdr) != 0 || write_all(fd, data, len) != 0)
+    if (fsio_write_all(fd, hdr, sizeof hdr) != 0 || fsio_write_all(fd, data, len) != 0)
         goto fail;
     step = "fsync";
-    if (fsync(fd) != 0)
+    if (fsio_fsync(fd) != 0)
         goto fail;
     step = "close";
     int rc = close(fd);
@@ -105,11 +85,11 @@ int ckpt_write(const char *path, ckpt_kind kind, const void *data, size_t len, e
     if (rc != 0)
         goto fail;
     step = "rename";
-    if (rename(tmp, path) != 0)
+    if (fsio_rename(tmp, path) != 0)
         goto fail;
     step = "fsync the directory of";
     if (sync_parent(path) != 0)
-        return err_set(err, EDDY_IO, "checkpoint: cannot %s %s: %s", step, path, strerror(errno));
+        return err_set(err, EDDY_IO, "checkpoint: cannot %s '%s': %s", step, path, strerror(errno));
     return 0;
 
 fail:;
@@ -117,8 +97,10 @@ fail:;
     if (fd >= 0)
         close(fd);
     unlink(tmp);
-    return err_set(err, EDDY_IO, "checkpoint: cannot %s %s: %s", step,
-                   strcmp(step, "rename") == 0 ? path : tmp, strerror(e));
+    if (strcmp(step, "rename") == 0)
+        return err_set(err, EDDY_IO, "checkpoint: cannot rename '%s' to '%s': %s", tmp, path,
+                       strerror(e));
+    return err_set(err, EDDY_IO, "checkpoint: cannot %s '%s': %s", step, tmp, strerror(e));
 }
 
 int ckpt_parse(const char *path, const uint8_t *buf, size_t n, ckpt_kind kind,
@@ -126,34 +108,35 @@ int ckpt_parse(const char *path, const uint8_t *buf, size_t n, ckpt_kind kind,
 {
     if (n < CKPT_HEADER_BYTES)
         return err_set(err, EDDY_CORRUPT,
-                       "corrupt checkpoint file %s: %zu bytes, too short for the %d-byte header "
+                       "corrupt checkpoint file '%s': %zu bytes, too short for the %d-byte header "
                        "(torn write?)",
                        path, n, CKPT_HEADER_BYTES);
     if (memcmp(buf, ckpt_magic, 8) != 0)
         return err_set(err, EDDY_CORRUPT,
-                       "corrupt checkpoint file %s: not an eddy checkpoint file (bad magic)",
+                       "corrupt checkpoint file '%s': not an eddy checkpoint file (bad magic)",
                        path);
     unsigned format = get_u16(buf + 8);
     if (format != CKPT_FORMAT)
         return err_set(err, EDDY_CORRUPT,
-                       "checkpoint file %s has format version %u; this eddy reads version %d",
+                       "corrupt checkpoint file '%s': format version %u; this eddy reads "
+                       "version %d",
                        path, format, CKPT_FORMAT);
     unsigned k = get_u16(buf + 10);
     if (k != (unsigned)kind)
         return err_set(err, EDDY_CORRUPT,
-                       "corrupt checkpoint file %s: holds kind %u where kind %d was expected",
+                       "corrupt checkpoint file '%s': holds kind %u where kind %d was expected",
                        path, k, (int)kind);
     uint64_t len = get_u64(buf + 16);
     if (len != n - CKPT_HEADER_BYTES)
         return err_set(err, EDDY_CORRUPT,
-                       "corrupt checkpoint file %s: header says %llu payload bytes, the file "
+                       "corrupt checkpoint file '%s': header says %llu payload bytes, the file "
                        "has %zu (truncated or torn)",
                        path, (unsigned long long)len, n - CKPT_HEADER_BYTES);
     uint64_t want = get_u64(buf + 24);
     uint64_t got = XXH64(buf + CKPT_HEADER_BYTES, (size_t)len, 0);
     if (want != got)
         return err_set(err, EDDY_CORRUPT,
-                       "corrupt checkpoint file %s: checksum mismatch (stored %016llx, "
+                       "corrupt checkpoint file '%s': checksum mismatch (stored %016llx, "
                        "computed %016llx)",
                        path, (unsigned long long)want, (unsigned long long)got);
     *payload = buf + CKPT_HEADER_BYTES;
@@ -168,15 +151,15 @@ int ckpt_read(const char *path, ckpt_kind kind, uint8_t **data, size_t *len, edd
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
-            return err_set(err, EDDY_IO, "checkpoint file %s does not exist", path);
-        return err_set(err, EDDY_IO, "cannot open checkpoint file %s: %s", path,
+            return err_set(err, EDDY_IO, "checkpoint file '%s' does not exist", path);
+        return err_set(err, EDDY_IO, "cannot open checkpoint file '%s': %s", path,
                        strerror(errno));
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        return err_set(err, EDDY_IO, "cannot stat checkpoint file %s: %s", path, strerror(e));
+        return err_set(err, EDDY_IO, "cannot stat checkpoint file '%s': %s", path, strerror(e));
     }
     size_t n = (size_t)st.st_size;
     uint8_t *buf = xmalloc(n ? n : 1);

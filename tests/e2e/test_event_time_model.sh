@@ -30,6 +30,7 @@
 #   EDDY_MODEL_KEEP=DIR  where failing cases are kept (default
 #                        ${TMPDIR:-/tmp}/eddy-model-failures)
 #   EDDY_MODEL_ONLY=1    check the model against the hand cases only
+#   EDDY_MODEL_CRASHES=N crash-recovery cases (default 26, two per variant)
 # Reproduce one random case:
 #   build/tools/spark_model gen SEED VARIANT > case.spec
 #   build/tools/spark_model run case.spec DIR
@@ -55,20 +56,29 @@ canon_model() {
 
 # eddy's console output -> canonical: the first |...| line after "Batch: N"
 # is the header, the others are rows; cells are trimmed (truncate = false
-# pads on the right, truncation on the left).
+# pads on the right, truncation on the left). A batch printed again (re-run
+# after a crash: the console sink is at-least-once) counts once, as printed
+# last.
 canon_console() {
-  awk '/^Batch: [0-9]+$/ { b = $2; printf "%08d\t0\tBatch %d\n", b, b; header = 1; next }
+  awk '/^Batch: [0-9]+$/ { b = $2; n_rows[b] = 0; header = 1; next }
        /^\|/ {
          n = split(substr($0, 2, length($0) - 2), f, "|"); s = ""
          for (i = 1; i <= n; i++) { gsub(/^ +| +$/, "", f[i]); s = s (i > 1 ? "|" : "") f[i] }
-         if (header) { printf "%08d\t1\tcols %s\n", b, s; header = 0 }
-         else printf "%08d\t2\t%s\n", b, s
+         if (header) { cols[b] = s; header = 0 } else rows[b, ++n_rows[b]] = s
+       }
+       END {
+         for (b in n_rows) {
+           printf "%08d\t0\tBatch %d\n", b, b
+           if (b in cols) printf "%08d\t1\tcols %s\n", b, cols[b]
+           for (i = 1; i <= n_rows[b]; i++) printf "%08d\t2\t%s\n", b, rows[b, i]
+         }
        }' "$1" | LC_ALL=C sort | cut -f3-
 }
 
-# eddy's progress.jsonl -> "batchId watermark dropped total" per line.
+# eddy's progress.jsonl -> "batchId watermark dropped total" per line (the
+# last report of a batch that ran twice).
 canon_progress() {
-  jq -r '"\(.batchId) \(.eventTime.watermark) \(.stateOperators[0].numRowsDroppedByWatermark) \(.stateOperators[0].numRowsTotal)"' "$1" 2>&1
+  jq -s -r 'group_by(.batchId) | map(last) | .[] | "\(.batchId) \(.eventTime.watermark) \(.stateOperators[0].numRowsDroppedByWatermark) \(.stateOperators[0].numRowsTotal)"' "$1" 2>&1
 }
 
 # keep_failure NAME DIR REASON DIFF_FILE: report, keep the directory.
@@ -78,16 +88,30 @@ keep_failure() {
   [ -n "$4" ] && sed 's/^/    /' "$4" | head -30
 }
 
-# run_eddy NAME DIR: runs eddy on a case directory written by `spark_model
-# run` and compares with its expected.txt / expected_progress.txt.
+# run_eddy NAME DIR [CRASH]: runs eddy on a case directory written by
+# `spark_model run` and compares with its expected.txt /
+# expected_progress.txt. With CRASH (an EDDY_FAULT value such as
+# rename:7:kill), eddy first runs with a checkpoint and that crash point,
+# then again on the same checkpoint without it: the two runs together must
+# give exactly the uninterrupted answer.
 run_eddy() {
-  local name=$1 dir=$2 i=0 f
+  local name=$1 dir=$2 crash=${3:-} i=0 f status
   for f in $(ls "$dir/in" | sort); do
     i=$((i+1)); touch -d "@$((1700000000 + i))" "$dir/in/$f"
   done
+  if [ -n "$crash" ]; then
+    (cd "$dir" && EDDY_FAULT=$crash timeout 60 "$EDDY" run pipeline.sql --available-now \
+        --no-ui --log-level error --checkpoint ck --progress progress.jsonl > out.txt 2> err.txt) \
+        2> /dev/null # no "Killed" notice from bash
+    status=$?
+    if [ "$status" -ne 137 ] && [ "$status" -ne 0 ]; then
+      keep_failure "$name" "$dir" "eddy exited $status with EDDY_FAULT=$crash" "$dir/err.txt"
+      return
+    fi
+  fi
   (cd "$dir" && timeout 60 "$EDDY" run pipeline.sql --available-now --no-ui \
-      --log-level error --progress progress.jsonl > out.txt 2> err.txt)
-  local status=$?
+      --log-level error ${crash:+--checkpoint ck} --progress progress.jsonl >> out.txt 2> err.txt)
+  status=$?
   if [ "$status" -ne 0 ]; then
     keep_failure "$name" "$dir" "eddy exited $status" "$dir/err.txt"; return
   fi
@@ -103,7 +127,7 @@ run_eddy() {
       "$dir/progress.diff"; return
   fi
   ok
-  echo "ok   $name ($(grep -c '^Batch ' "$dir/expected.txt") batches)"
+  echo "ok   $name ($(grep -c '^Batch ' "$dir/expected.txt") batches${crash:+, crashed at $crash})"
 }
 
 # 1. Hand-checked cases: the model must agree with the hand-written
@@ -142,6 +166,27 @@ if [ "$MODEL_ONLY" != 1 ]; then
       bad "$name: the model failed"; sed 's/^/    /' "$WORK/model.err"; continue
     fi
     run_eddy "$name" "$dir"
+  done
+fi
+
+# 3. Crash recovery: cases of every variant again, each killed at a
+#    checkpoint or sink rename (spread over the batches) and restarted on
+#    its checkpoint; the restarted run must finish with the model's answer.
+CRASHES=${EDDY_MODEL_CRASHES:-26}
+if [ "$MODEL_ONLY" != 1 ]; then
+  for ((i = 0; i < CRASHES; i++)); do
+    seed=$((SEED0 + 1000 + i)); variant=$((i % NVARIANTS))
+    vname=$("$MODEL" variants | awk -v v="$variant" '$1 == v { print $2 }')
+    name=crash-$seed-${vname//\//-}
+    dir=$WORK/$name
+    mkdir -p "$dir"
+    if ! "$MODEL" gen "$seed" "$variant" > "$dir/case.spec" ||
+       ! "$MODEL" run "$dir/case.spec" "$dir" --drops "$DROPS" 2> "$WORK/model.err"; then
+      bad "$name: the model failed"; sed 's/^/    /' "$WORK/model.err"; continue
+    fi
+    # Three durable renames per batch at least (offsets, state, commit).
+    nb=$(grep -c '^Batch ' "$dir/expected.txt")
+    run_eddy "$name" "$dir" "rename:$((1 + (seed * 7919) % (3 * nb + 1))):kill"
   done
 fi
 finish

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <ftw.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "core/fsio.h"
 #include "core/options.h"
 #include "core/types.h"
 #include "core/valuefmt.h"
@@ -449,6 +451,151 @@ static void test_rerun_skips_or_replaces(void **state)
     schema_free(&s);
 }
 
+/* Every regular file below root and its contents, sorted by path, in one
+ * malloc'd string. Hidden files are left out; *ntmp counts the ".tmp" ones. */
+static int ntmp_seen;
+
+static int collect_all(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    if (flag != FTW_F)
+        return 0;
+    const char *base = path + ftw->base;
+    size_t n = strlen(base);
+    if (base[0] == '.') {
+        if (n > 4 && strcmp(base + n - 4, ".tmp") == 0)
+            ntmp_seen++;
+        return 0;
+    }
+    listing = realloc(listing, sizeof *listing * (size_t)(nlisting + 1));
+    listing[nlisting++] = strdup(path + root_len + 1);
+    return 0;
+}
+
+static char *snapshot(const char *root, int *ntmp)
+{
+    listing = NULL;
+    nlisting = 0;
+    ntmp_seen = 0;
+    root_len = strlen(root);
+    nftw(root, collect_all, 16, FTW_PHYS);
+    if (nlisting)
+        qsort(listing, (size_t)nlisting, sizeof *listing, cmp_str);
+    textbuf b;
+    textbuf_init(&b);
+    textbuf_reserve(&b, 0);
+    for (int i = 0; i < nlisting; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", root, listing[i]);
+        char *text = read_all(path);
+        textbuf_puts(&b, "== ");
+        textbuf_puts(&b, listing[i]);
+        textbuf_putc(&b, '\n');
+        textbuf_puts(&b, text ? text : "(unreadable)");
+        free(text);
+        free(listing[i]);
+    }
+    free(listing);
+    *ntmp = ntmp_seen;
+    return b.data;
+}
+
+static void set_fault(const char *spec)
+{
+    if (spec)
+        setenv("EDDY_FAULT", spec, 1);
+    else
+        unsetenv("EDDY_FAULT");
+    fsio_fault_reset_for_tests();
+}
+
+/* Issue 4: every write, fsync and rename of a batch in turn fails (as
+ * EDDY_FAULT injects it); the batch reports an error naming the file and
+ * the cause, leaves no temporary file, and a retry of the same batch
+ * produces exactly the files of a run without faults. */
+static void test_fault_then_retry(void **state)
+{
+    fixture *fx = *state;
+    schema s;
+    schema_init(&s);
+    schema_add(&s, "k", TYPE_STRING);
+    schema_add(&s, "v", TYPE_BIGINT);
+    value p0[] = {v_str("a"), v_long(1), v_str("b"), v_long(2)};
+    value p1[] = {v_str("b"), v_long(3), v_str("a"), v_long(4), v_str("a"), v_long(5)};
+    batch *parts[] = {make_batch(&s, 2, p0), make_batch(&s, 3, p1)};
+    options_set(&fx->opts, "partitionBy", "k", 0, 0);
+    options_set(&fx->opts, "header", "true", 0, 0);
+
+    set_fault(NULL);
+    void *sink = open_sink(fx, "csv", &s);
+    add("csv", sink, 0, parts, 2);
+    sink_lookup("csv")->close(sink);
+    uint64_t calls[3] = {fsio_calls(FSIO_WRITE), fsio_calls(FSIO_FSYNC),
+                         fsio_calls(FSIO_RENAME)};
+    int ntmp;
+    char *want = snapshot(fx->out, &ntmp);
+    assert_int_equal(ntmp, 0);
+    /* 4 part files and the log entry; their fsyncs, 3 directories, the
+     * pending marker's and the log's directory. */
+    assert_int_equal(calls[0], 5);
+    assert_int_equal(calls[1], 10);
+    assert_int_equal(calls[2], 5);
+
+    static const char *const ops[] = {"write", "fsync", "rename"};
+    static const char *const actions[] = {"ENOSPC", "EIO", "EDQUOT", "EROFS"};
+    static const int errnos[] = {ENOSPC, EIO, EDQUOT, EROFS};
+    int variant = 0;
+    for (int op = 0; op < 3; op++) {
+        for (uint64_t n = 1; n <= calls[op]; n++, variant++) {
+            rm_tree(fx->out);
+            char spec[64];
+            snprintf(spec, sizeof spec, "%s:%llu:%s", ops[op], (unsigned long long)n,
+                     actions[variant % 4]);
+            set_fault(spec);
+            sink = open_sink(fx, "csv", &s);
+            eddy_error err = {0};
+            assert_int_equal(sink_lookup("csv")->add_batch(sink, 0, parts, 2, &err), -EDDY_IO);
+            char prefix[256];
+            snprintf(prefix, sizeof prefix, "csv sink '%s', batch 0: cannot ", fx->out);
+            if (strncmp(err.message, prefix, strlen(prefix)) != 0 ||
+                !strstr(err.message, strerror(errnos[variant % 4])) ||
+                !strstr(err.message + strlen(prefix), fx->out))
+                fail_msg("%s: unexpected message '%s'", spec, err.message);
+            char *got = snapshot(fx->out, &ntmp);
+            if (ntmp != 0)
+                fail_msg("%s: %d temporary files left", spec, ntmp);
+            free(got);
+
+            set_fault(NULL);
+            add("csv", sink, 0, parts, 2);
+            sink_lookup("csv")->close(sink);
+            got = snapshot(fx->out, &ntmp);
+            assert_int_equal(ntmp, 0);
+            if (strcmp(got, want) != 0)
+                fail_msg("%s: after the retry\n%s\nexpected\n%s", spec, got, want);
+            free(got);
+        }
+    }
+
+    /* The exact message of the first write failing. */
+    rm_tree(fx->out);
+    set_fault("write:1:ENOSPC");
+    sink = open_sink(fx, "csv", &s);
+    eddy_error err = {0};
+    assert_int_equal(sink_lookup("csv")->add_batch(sink, 0, parts, 2, &err), -EDDY_IO);
+    char message[512];
+    snprintf(message, sizeof message,
+             "csv sink '%s', batch 0: cannot write '%s/k=a/.part-00000-00000.csv.tmp': "
+             "No space left on device", fx->out, fx->out);
+    assert_string_equal(err.message, message);
+    set_fault(NULL);
+    sink_lookup("csv")->close(sink);
+
+    free(want);
+    batch_free(parts[0]);
+    batch_free(parts[1]);
+    schema_free(&s);
+}
+
 static void expect_open_error(fixture *fx, const char *format, const schema *s, int code,
                               const char *message)
 {
@@ -510,6 +657,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_partition_directories, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rerun_skips_or_replaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_then_retry, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
