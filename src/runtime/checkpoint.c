@@ -189,11 +189,11 @@ static bool batch_name(const char *s, int64_t *n)
     return true;
 }
 
-/* The highest batch number among dir's entries (-1 if none); removes the
- * hidden temporaries an interrupted ckpt_write left. */
-static int scan_log(const char *dir, int64_t *last, eddy_error *err)
+/* The lowest and highest batch numbers among dir's entries (-1 if none);
+ * removes the hidden temporaries an interrupted ckpt_write left. */
+static int scan_log(const char *dir, int64_t *first, int64_t *last, eddy_error *err)
 {
-    *last = -1;
+    *first = *last = -1;
     DIR *d = opendir(dir);
     if (!d)
         return err_set(err, EDDY_IO, "cannot list checkpoint directory '%s': %s", dir,
@@ -206,8 +206,11 @@ static int scan_log(const char *dir, int64_t *last, eddy_error *err)
             char *p = join(dir, e->d_name);
             unlink(p);
             free(p);
-        } else if (batch_name(e->d_name, &n) && n > *last) {
-            *last = n;
+        } else if (batch_name(e->d_name, &n)) {
+            if (n > *last)
+                *last = n;
+            if (*first < 0 || n < *first)
+                *first = n;
         }
     }
     closedir(d);
@@ -309,11 +312,13 @@ int checkpoint_open(const char *dir, const json_t *signature, char id_out[40],
     const char *dirs[] = {c->offsets_dir, c->commits_dir, c->source_dir};
     for (int i = 0; i < 3 && rc == 0; i++)
         rc = make_dirs(dirs[i], err);
-    int64_t lp = -1, lc = -1;
+    int64_t fp = -1, lp = -1, fc = -1, lc = -1;
     if (rc == 0)
-        rc = scan_log(c->offsets_dir, &lp, err);
+        rc = scan_log(c->offsets_dir, &fp, &lp, err);
     if (rc == 0)
-        rc = scan_log(c->commits_dir, &lc, err);
+        rc = scan_log(c->commits_dir, &fc, &lc, err);
+    /* Retention resumes from the oldest entry left. */
+    c->purged_below = fp < 0 ? (fc < 0 ? 0 : fc) : (fc < 0 || fp < fc ? fp : fc);
     if (rc == 0)
         rc = open_metadata(c, signature, lp >= 0, id_out, err);
     if (rc == 0 && lc > lp)

@@ -9,7 +9,8 @@ mkdir in
 printf 'id,name,n\r\n1,alpha,10\r\n2,"be,ta",20\r\n' > in/a.csv
 printf 'id,name,n\n3,"multi\nline ""q""",30\n4,gamma,oops\n5,delta,50' > in/b.csv
 : > in/c.csv
-{ printf 'id,name,n\n'; head -c 3000 /dev/urandom | tr -d '\n\r",'; printf '\n6,ok,60\n'; } > in/d.bin.csv
+# 3000 bytes of fixed pseudo-random garbage (a fixed seed: the same bytes every run).
+{ printf 'id,name,n\n'; awk 'BEGIN { srand(7); for (i = 0; i < 3000; i++) printf "%c", int(rand() * 255) + 1 }' | tr -d '\n\r",'; printf '\n6,ok,60\n'; } > in/d.bin.csv
 { printf 'id,name,n\n7,'; head -c 1200000 /dev/zero | tr '\0' 'x'; printf ',70\n'; } > in/e.csv
 printf 'id,name,n\n8,\xff\xfe bad utf8,80\n' > in/f.csv
 i=0; for f in a.csv b.csv c.csv d.bin.csv e.csv f.csv; do i=$((i+1)); touch -d "@$((1700000000+i))" "in/$f"; done
