@@ -25,6 +25,10 @@
  * store does not hold a second copy of a large state between snapshots. */
 #define KEEP_BUF_BYTES (1u << 20)
 
+/* States smaller than this follow the interval alone: restoring them is
+ * cheap whatever the chain. */
+#define SIZE_RULE_MIN_BYTES (1u << 20)
+
 struct state_store {
     char *dir;
     state_ops ops;
@@ -32,6 +36,8 @@ struct state_store {
     int64_t version;       /* last restored or committed version; -1: empty */
     int64_t last_snapshot; /* latest snapshot at or below `version`; -1: none */
     int64_t max_on_disk;   /* highest version that may have a file; -1: none */
+    uint64_t snapshot_bytes; /* size of the snapshot at last_snapshot (0: none) */
+    uint64_t delta_bytes;  /* bytes of the deltas after it */
     agg_buf buf;           /* the payload of a commit, reused */
 };
 
@@ -250,6 +256,12 @@ static int load_file(state_store *s, int64_t version, bool snapshot, eddy_error 
     rc = snapshot ? s->ops.load_snapshot(s->ops.op, data + PREFIX_BYTES, len - PREFIX_BYTES, err)
                   : s->ops.apply_delta(s->ops.op, data + PREFIX_BYTES, len - PREFIX_BYTES, err);
     free(data);
+    if (snapshot) {
+        s->snapshot_bytes = len;
+        s->delta_bytes = 0;
+    } else {
+        s->delta_bytes += len;
+    }
     if (rc)
         err_prefix(err, "corrupt checkpoint file '%s' (state version %lld)", path,
                    (long long)version);
@@ -260,6 +272,7 @@ int state_store_restore(state_store *s, int64_t version, eddy_error *err)
 {
     s->version = version < 0 ? -1 : version;
     s->last_snapshot = -1;
+    s->snapshot_bytes = s->delta_bytes = 0;
     if (version < 0)
         return 0;
     listing l;
@@ -312,8 +325,14 @@ int state_store_commit(state_store *s, int64_t version, eddy_error *err)
         return err_set(err, EDDY_USAGE, "state store '%s': cannot commit version %lld", s->dir,
                        (long long)version);
     bool follows = version <= s->version + 1;
+    /* A snapshot every `interval` versions, or, for a large state, sooner
+     * once the deltas since the last one outweigh it: restoring then reads
+     * at most about twice the state's size (the deltas of batches that
+     * update much of the state add up fast). */
     bool snapshot = !follows || s->last_snapshot >= version ||
-                    version - s->last_snapshot >= s->interval;
+                    version - s->last_snapshot >= s->interval ||
+                    (s->snapshot_bytes >= SIZE_RULE_MIN_BYTES &&
+                     s->delta_bytes >= s->snapshot_bytes);
     char path[PATH_MAX], other[PATH_MAX];
     int rc = file_path(s, version, snapshot, path, err);
     if (rc == 0)
@@ -333,6 +352,7 @@ int state_store_commit(state_store *s, int64_t version, eddy_error *err)
     else
         s->ops.delta(s->ops.op, &s->buf);
     rc = ckpt_write(path, CKPT_STATE, s->buf.data, s->buf.len, err);
+    size_t written = s->buf.len;
     if (s->buf.cap > KEEP_BUF_BYTES)
         agg_buf_free(&s->buf);
     if (rc)
@@ -341,8 +361,13 @@ int state_store_commit(state_store *s, int64_t version, eddy_error *err)
     if (rerun && snapshot)
         (void)unlink(other);
     s->version = version;
-    if (snapshot)
+    if (snapshot) {
         s->last_snapshot = version;
+        s->snapshot_bytes = written;
+        s->delta_bytes = 0;
+    } else {
+        s->delta_bytes += written;
+    }
     if (version > s->max_on_disk)
         s->max_on_disk = version;
     return 0;

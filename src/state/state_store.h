@@ -17,7 +17,11 @@
  * `snapshot_interval` versions have passed since the last snapshot (Spark's
  * spark.sql.streaming.stateStore.minDeltasForSnapshot, default 10), so a
  * restore reads at most snapshot_interval files while a commit of a small
- * batch costs one small file. Spark writes the delta every batch and the
+ * batch costs one small file. A state of 1 MiB or more also gets a snapshot
+ * as soon as the deltas since its last snapshot outweigh that snapshot, so a
+ * restore reads at most about twice the state's size (batches that update
+ * much of a large state would otherwise pile up deltas several times its
+ * size). Spark writes the delta every batch and the
  * snapshot in a background maintenance task; eddy writes one or the other,
  * synchronously, in the batch. */
 #ifndef STATE_STATE_STORE_H

@@ -938,6 +938,60 @@ static void test_session_window_only_key(void **unused)
     agg_buf_free(&got);
 }
 
+/* A large state (over 1 MiB) whose batches rewrite all of it: a snapshot
+ * comes as soon as the deltas since the last one outweigh it, before the
+ * interval would ask for one, and restoring still gives the live state. */
+static void test_snapshot_when_deltas_outweigh(void **unused)
+{
+    (void)unused;
+    char *dir = make_tmpdir();
+    type_id kt[1] = {TYPE_BIGINT};
+    agg_spec aggs[1] = {spec(&agg_count, TYPE_NULL, false)};
+    hash_agg *h = hash_agg_new(1, kt, 1, aggs);
+    state_ops ops;
+    state_ops_hash_agg(h, &ops);
+    state_store *ss;
+    eddy_error err;
+    assert_int_equal(state_store_open(dir, &ops, 3, &ss, &err), 0);
+    const uint32_t n = 100000;
+    column k;
+    column_init(&k, TYPE_BIGINT, n + 10);
+    for (uint32_t i = 0; i < n + 10; i++) {
+        k.valid[i] = 1;
+        k.data.i64[i] = i;
+    }
+    const column *args[1] = {NULL};
+    for (int64_t v = 0; v < 6; v++) {
+        hash_agg_begin_batch(h);
+        /* Batch 3 also adds 10 groups, so its delta outweighs snapshot 2. */
+        hash_agg_update(h, &k, args, v == 3 ? n + 10 : n);
+        assert_int_equal(state_store_commit(ss, v, &err), 0);
+    }
+    assert_true(exists(dir, "2.snapshot")); /* the interval: 2 - (-1) = 3 */
+    assert_true(exists(dir, "3.delta"));
+    assert_true(exists(dir, "4.snapshot")); /* the size rule; the interval says 5 */
+    assert_false(exists(dir, "4.delta"));
+    assert_true(exists(dir, "5.delta"));
+    agg_buf live = {0}, got = {0};
+    hash_agg_serialize(h, &live);
+    hash_agg *r = hash_agg_new(1, kt, 1, aggs);
+    state_ops rops;
+    state_ops_hash_agg(r, &rops);
+    state_store *rs;
+    assert_int_equal(state_store_open(dir, &rops, 3, &rs, &err), 0);
+    assert_int_equal(state_store_restore(rs, 5, &err), 0);
+    hash_agg_serialize(r, &got);
+    expect_same_bytes(&live, &got);
+    agg_buf_free(&live);
+    agg_buf_free(&got);
+    state_store_close(rs);
+    state_store_close(ss);
+    hash_agg_free(r);
+    hash_agg_free(h);
+    column_free(&k);
+    rm_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -954,6 +1008,7 @@ int main(void)
         cmocka_unit_test(test_hash_delta_format),
         cmocka_unit_test(test_session_delta_format),
         cmocka_unit_test(test_session_window_only_key),
+        cmocka_unit_test(test_snapshot_when_deltas_outweigh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
