@@ -551,8 +551,12 @@ static int open_checkpoint(query_rt *r, eddy_error *err)
     const char *loc = options_get(&r->q->sink_opts, "checkpointLocation");
     char *owned = NULL;
     if (!loc && r->shared->checkpoint_root) {
-        owned = xmalloc(strlen(r->shared->checkpoint_root) + strlen(r->q->name) + 2);
-        sprintf(owned, "%s/%s", r->shared->checkpoint_root, r->q->name);
+        const char *root = r->shared->checkpoint_root;
+        int n = (int)strlen(root);
+        while (n > 1 && root[n - 1] == '/')
+            n--;
+        owned = xmalloc((size_t)n + strlen(r->q->name) + 2);
+        sprintf(owned, "%.*s/%s", n, root, r->q->name);
         loc = owned;
     }
     if (!loc) {

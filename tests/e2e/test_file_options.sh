@@ -80,4 +80,22 @@ SQL
 "$EDDY" explain p.sql > out.txt 2>&1 && grep -q "value#1: bigint" out.txt && grep -q "timestamp#0: timestamp" out.txt && ok || bad "rate schema: $(cat out.txt)"
 timeout -s INT 2 "$EDDY" run p.sql --no-ui --log-level warn > out.txt 2> err.txt
 grep -q '^Batch: 0' out.txt && grep -qE '^\|    0\|' out.txt && ok || bad "rate source produced no rows: $(head -20 out.txt)"
+# A crash between a batch's commit-log entry and the removal of its pending
+# marker: the restart skips the batch (already committed) and removes the
+# marker, which would otherwise stay forever. fsync 9 is the last one of the
+# batch (the log directory's, after the entry's rename).
+mkdir pend && cd pend && mkdir in && printf 'k,v\na,1\n' > in/a.csv
+cat > p.sql <<'SQL'
+CREATE SOURCE s (k STRING, v INT) WITH (format = 'csv', path = 'in', header = true);
+CREATE SINK c WITH (format = 'csv', path = 'out') AS SELECT k, v FROM s;
+SQL
+{ EDDY_FAULT=fsync:9:kill "$EDDY" run p.sql --checkpoint ck/ --available-now --no-ui > /dev/null 2>&1; } 2> /dev/null
+[ -e out/_eddy_metadata/.0.pending ] && [ -e out/_eddy_metadata/0 ] && ok ||
+  bad "crash point moved: $(ls -A out/_eddy_metadata 2>&1)"
+"$EDDY" run p.sql --checkpoint ck/ --available-now --no-ui > out.txt 2> err.txt
+[ "$(ls -A out/_eddy_metadata)" = "0" ] && ok || bad "pending marker left: $(ls -A out/_eddy_metadata)"
+grep -q "resuming from checkpoint 'ck/c' at batch 0" err.txt && ok || bad "checkpoint path: $(cat err.txt)"
+[ "$(cat out/part-*.csv)" = "a,1" ] && ok || bad "rows after restart: $(cat out/part-*.csv)"
+cd ..
+
 finish
