@@ -3,6 +3,10 @@
  * crash the process. The syntax is documented in fsio.h. */
 #include "core/fsio.h"
 
+#include "core/mem.h"
+
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -13,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define FAULT_MAX_RULES 32
@@ -270,4 +275,44 @@ void fsio_fault_reset_for_tests(void)
     parse_env();
     atomic_store_explicit(&ready, 1, memory_order_release);
     pthread_mutex_unlock(&init_lock);
+}
+
+int fsio_mkdirs(const char *dir, char **failed)
+{
+    char *p = xstrdup(dir);
+    int rc = 0;
+    for (char *c = p + 1;; c++) {
+        if (*c != '/' && *c != 0)
+            continue;
+        char saved = *c;
+        *c = 0;
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            rc = -1;
+            break;
+        }
+        *c = saved;
+        if (!saved)
+            break;
+    }
+    struct stat st;
+    if (rc == 0 && (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        errno = ENOTDIR;
+        rc = -1;
+    }
+    int e = errno;
+    if (rc && failed)
+        *failed = xstrdup(p);
+    free(p);
+    errno = e;
+    return rc;
+}
+
+char *fsio_path_join(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    char *p = xmalloc(na + nb + 2);
+    memcpy(p, a, na);
+    p[na] = '/';
+    memcpy(p + na + 1, b, nb + 1);
+    return p;
 }

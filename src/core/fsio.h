@@ -56,6 +56,16 @@ int fsio_rename(const char *from, const char *to);
  * EINVAL, which callers may choose to ignore. */
 int fsio_fsync_dir(const char *dir);
 
+/* mkdir -p: creates `dir` and its missing parents (mode 0777 before the
+ * umask). Returns 0 when dir is a directory afterwards, else -1 with errno
+ * set (ENOTDIR when something else is in the way); *failed (if not NULL)
+ * receives a malloc'd copy of the path that could not be created, for the
+ * caller's message (free it). Not counted by fault injection. */
+int fsio_mkdirs(const char *dir, char **failed);
+
+/* "a/b" as a new malloc'd string (the caller frees it). */
+char *fsio_path_join(const char *a, const char *b);
+
 /* How many calls of `op` this process has made (successful or not, injected
  * or not) since start or the last fsio_fault_reset_for_tests. */
 uint64_t fsio_calls(fsio_op op);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/fsio.h"
 #include "core/mem.h"
 #include "core/strutil.h"
 #include "core/timefmt.h"
@@ -119,25 +120,13 @@ int64_t gen_lateness(gen_rng *r, const gen_options *o)
 
 int gen_mkdirs(const char *dir, eddy_error *err)
 {
-    char path[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof path)
-        return err_set(err, EDDY_IO, "gen: bad output directory '%s'", dir);
-    memcpy(path, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0')
-            continue;
-        char c = path[i];
-        path[i] = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return err_set(err, EDDY_IO, "gen: cannot create directory '%s': %s", path,
-                           strerror(errno));
-        path[i] = c;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return err_set(err, EDDY_IO, "gen: '%s' is not a directory", dir);
-    return 0;
+    char *failed = NULL;
+    if (fsio_mkdirs(dir, &failed) == 0)
+        return 0;
+    int rc = err_set(err, EDDY_IO, "gen: cannot create directory '%s': %s", failed,
+                     strerror(errno));
+    free(failed);
+    return rc;
 }
 
 void gen_sync_dir(const char *dir)

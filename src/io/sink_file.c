@@ -52,46 +52,19 @@ typedef struct file_sink {
 /* mkdir -p. Returns 0 or -EDDY_IO naming the directory. */
 static int make_dirs(const char *dir, eddy_error *err)
 {
-    char *p = xstrdup(dir);
-    int rc = 0;
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != 0)
-            continue;
-        char c = *s;
-        *s = 0;
-        struct stat st;
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-            rc = err_set(err, EDDY_IO, "cannot create directory '%s': %s", p, strerror(errno));
-            break;
-        }
-        if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            rc = err_set(err, EDDY_IO, "cannot create directory '%s': not a directory", p);
-            break;
-        }
-        *s = c;
-        if (!c)
-            break;
-    }
-    free(p);
+    char *failed = NULL;
+    if (fsio_mkdirs(dir, &failed) == 0)
+        return 0;
+    int rc = err_set(err, EDDY_IO, "cannot create directory '%s': %s", failed, strerror(errno));
+    free(failed);
     return rc;
 }
 
-/* fsync of a directory; EINVAL (a file system that cannot) is not an error. */
 static int fsync_dir(const char *dir, eddy_error *err)
 {
     if (fsio_fsync_dir(dir) != 0 && errno != EINVAL)
         return err_set(err, EDDY_IO, "cannot sync directory '%s': %s", dir, strerror(errno));
     return 0;
-}
-
-static char *path_join(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    char *p = xmalloc(na + nb + 2);
-    memcpy(p, a, na);
-    p[na] = '/';
-    memcpy(p + na + 1, b, nb + 1);
-    return p;
 }
 
 /* A file being written under a hidden name (".NAME.tmp" in the same
@@ -108,9 +81,9 @@ static int af_open(atomic_file *f, const char *dir, const char *name, eddy_error
 {
     char *hidden = xmalloc(strlen(name) + 6);
     sprintf(hidden, ".%s.tmp", name);
-    f->tmp_path = path_join(dir, hidden);
+    f->tmp_path = fsio_path_join(dir, hidden);
     free(hidden);
-    f->final_path = path_join(dir, name);
+    f->final_path = fsio_path_join(dir, name);
     f->size = 0;
     textbuf_init(&f->buf);
     f->fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -178,7 +151,7 @@ static int remove_batch_files(const char *dir, const char *prefix, eddy_error *e
         const char *n = e->d_name;
         if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, META_DIR) == 0)
             continue;
-        char *full = path_join(dir, n);
+        char *full = fsio_path_join(dir, n);
         struct stat st;
         if (lstat(full, &st) == 0) {
             if (S_ISDIR(st.st_mode)) {
@@ -506,7 +479,7 @@ static int file_open(const sink_open_args *args, void **state, eddy_error *err,
     size_t n = strlen(f->path);
     while (n > 1 && f->path[n - 1] == '/')
         f->path[--n] = 0;
-    f->meta_dir = path_join(f->path, META_DIR);
+    f->meta_dir = fsio_path_join(f->path, META_DIR);
     schema_copy(&f->schema, args->schema);
 
     int rc = 0;
@@ -616,7 +589,7 @@ static int write_part(file_sink *f, int64_t batch_id, int seq, const char *rel_d
                       const batch *b, const uint32_t *rows, uint32_t nrows, batch_files *bf,
                       eddy_error *err)
 {
-    char *dir = rel_dir[0] ? path_join(f->path, rel_dir) : xstrdup(f->path);
+    char *dir = rel_dir[0] ? fsio_path_join(f->path, rel_dir) : xstrdup(f->path);
     char name[64];
     snprintf(name, sizeof name, "part-%05lld-%05d.%s", (long long)batch_id, seq, f->ext);
     int rc = make_dirs(dir, err);
@@ -645,7 +618,7 @@ static int write_part(file_sink *f, int64_t batch_id, int seq, const char *rel_d
         uint64_t size = af.size;
         bf->paths = xrealloc(bf->paths, sizeof *bf->paths * (size_t)(bf->n + 1));
         bf->sizes = xrealloc(bf->sizes, sizeof *bf->sizes * (size_t)(bf->n + 1));
-        bf->paths[bf->n] = rel_dir[0] ? path_join(rel_dir, name) : xstrdup(name);
+        bf->paths[bf->n] = rel_dir[0] ? fsio_path_join(rel_dir, name) : xstrdup(name);
         bf->sizes[bf->n++] = size;
         /* The directory and, for new partition directories, their parents up
          * to the sink's path need an fsync for the entries to be durable. */
@@ -790,9 +763,9 @@ static int file_add_batch(void *state, int64_t batch_id, batch *const *parts, in
 
     char name[48];
     snprintf(name, sizeof name, "%lld", (long long)batch_id);
-    char *log_path = path_join(f->meta_dir, name);
+    char *log_path = fsio_path_join(f->meta_dir, name);
     snprintf(name, sizeof name, ".%lld.pending", (long long)batch_id);
-    char *pending = path_join(f->meta_dir, name);
+    char *pending = fsio_path_join(f->meta_dir, name);
     struct stat st;
     int rc = 0;
     if (stat(log_path, &st) != 0)

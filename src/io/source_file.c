@@ -18,6 +18,7 @@
 #include <xxhash.h>
 
 #include "core/err.h"
+#include "core/fsio.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/strutil.h"
@@ -505,21 +506,6 @@ static int file_read_batch(void *state, int64_t batch_id, const json_t *offset,
     return ret;
 }
 
-static int mkdirs(const char *dir)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* ---- the log of files taken (checkpointed queries) -------------------------- */
 
 static char *compact_path(const char *dir, int64_t batch_id)
@@ -705,7 +691,7 @@ static int file_commit(void *state, int64_t batch_id, eddy_error *err)
             continue;
         snprintf(dest, sizeof dest, "%s%s", fs->archive_dir, abs);
         char *dup = xstrdup(dest);
-        int mk = mkdirs(dirname(dup));
+        int mk = fsio_mkdirs(dirname(dup), NULL);
         free(dup);
         if (mk != 0 || rename(abs, dest) != 0)
             log_warn("source '%s': cannot archive '%s' to '%s': %s", fs->name, e->path, dest,

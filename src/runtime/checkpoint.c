@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/fsio.h"
 #include "core/mem.h"
 #include "state/ckpt_file.h"
 
@@ -25,41 +26,22 @@ struct checkpoint {
     int64_t purged_below; /* entries below this batch are gone */
 };
 
-static char *join(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    char *p = xmalloc(na + nb + 2);
-    memcpy(p, a, na);
-    p[na] = '/';
-    memcpy(p + na + 1, b, nb + 1);
-    return p;
-}
-
 static char *entry_path(const char *dir, int64_t n)
 {
     char name[32];
     snprintf(name, sizeof name, "%lld", (long long)n);
-    return join(dir, name);
+    return fsio_path_join(dir, name);
 }
 
 /* mkdir -p; 0 or -EDDY_IO naming the directory. */
 static int make_dirs(const char *dir, eddy_error *err)
 {
-    char *p = xstrdup(dir);
-    int rc = 0;
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != 0)
-            continue;
-        char c = *s;
-        *s = 0;
-        if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            rc = err_set(err, EDDY_IO, "cannot create checkpoint directory '%s': %s", p,
-                         strerror(errno));
-        *s = c;
-        if (!c || rc)
-            break;
-    }
-    free(p);
+    char *failed = NULL;
+    if (fsio_mkdirs(dir, &failed) == 0)
+        return 0;
+    int rc = err_set(err, EDDY_IO, "cannot create checkpoint directory '%s': %s", failed,
+                     strerror(errno));
+    free(failed);
     return rc;
 }
 
@@ -203,7 +185,7 @@ static int scan_log(const char *dir, int64_t *first, int64_t *last, eddy_error *
         int64_t n;
         size_t l = strlen(e->d_name);
         if (e->d_name[0] == '.' && l > 5 && strcmp(e->d_name + l - 4, ".tmp") == 0) {
-            char *p = join(dir, e->d_name);
+            char *p = fsio_path_join(dir, e->d_name);
             unlink(p);
             free(p);
         } else if (batch_name(e->d_name, &n)) {
@@ -265,7 +247,7 @@ static int compare_signature(const char *dir, const json_t *stored, const json_t
 static int open_metadata(checkpoint *c, const json_t *signature, bool has_log, char id_out[40],
                          eddy_error *err)
 {
-    char *path = join(c->dir, "metadata");
+    char *path = fsio_path_join(c->dir, "metadata");
     struct stat st;
     int rc = 0;
     if (stat(path, &st) != 0) {
@@ -303,10 +285,10 @@ int checkpoint_open(const char *dir, const json_t *signature, char id_out[40],
     size_t l = strlen(c->dir);
     while (l > 1 && c->dir[l - 1] == '/')
         c->dir[--l] = 0;
-    c->offsets_dir = join(c->dir, "offsets");
-    c->commits_dir = join(c->dir, "commits");
-    c->source_dir = join(c->dir, "sources/0");
-    c->state_dir = join(c->dir, "state/0");
+    c->offsets_dir = fsio_path_join(c->dir, "offsets");
+    c->commits_dir = fsio_path_join(c->dir, "commits");
+    c->source_dir = fsio_path_join(c->dir, "sources/0");
+    c->state_dir = fsio_path_join(c->dir, "state/0");
     int rc = 0;
     /* state/0 is made by the state store, for stateful queries only. */
     const char *dirs[] = {c->offsets_dir, c->commits_dir, c->source_dir};

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/fsio.h"
 #include "core/mem.h"
 #include "exec/session_agg.h"
 #include "state/ckpt_file.h"
@@ -96,21 +97,12 @@ static int file_path(const state_store *s, int64_t version, bool snapshot, char 
 /* mkdir -p; 0 or -EDDY_IO naming the directory. */
 static int make_dirs(const char *dir, eddy_error *err)
 {
-    char *p = xstrdup(dir);
-    int rc = 0;
-    for (char *c = p + 1;; c++) {
-        if (*c != '/' && *c != 0)
-            continue;
-        char saved = *c;
-        *c = 0;
-        if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            rc = err_set(err, EDDY_IO, "cannot create state store directory '%s': %s", p,
-                         strerror(errno));
-        *c = saved;
-        if (!saved || rc)
-            break;
-    }
-    free(p);
+    char *failed = NULL;
+    if (fsio_mkdirs(dir, &failed) == 0)
+        return 0;
+    int rc = err_set(err, EDDY_IO, "cannot create state store directory '%s': %s", failed,
+                     strerror(errno));
+    free(failed);
     return rc;
 }
 

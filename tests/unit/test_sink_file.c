@@ -642,7 +642,7 @@ static void test_open_errors(void **state)
     snprintf(file, sizeof file, "%s/plain/out", fx->root);
     options_set(&fx->opts, "partitionBy", "", 0, 0);
     options_set(&fx->opts, "path", file, 0, 0);
-    snprintf(message, sizeof message, "cannot create directory '%s/plain': not a directory",
+    snprintf(message, sizeof message, "cannot create directory '%s/plain/out': Not a directory",
              fx->root);
     expect_open_error(fx, "csv", &s, EDDY_IO, message);
     schema_free(&s);
