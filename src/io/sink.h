@@ -4,6 +4,7 @@
 #ifndef IO_SINK_H
 #define IO_SINK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -38,6 +39,10 @@ typedef struct sink_ops {
                                      outputMode, trigger, checkpointLocation,
                                      queryName, chart) */
     unsigned modes;               /* bit (1 << output_mode) per supported mode */
+    bool needs_checkpoint;        /* refuse to run without a checkpoint (file
+                                     sinks, as Spark: their commit log is keyed
+                                     by batch id, which restarts at 0 without
+                                     one) */
     /* Validates options and prepares; *state is the sink's own. Returns 0 or
      * -EDDY_SQL (bad option value) / -EDDY_IO with err set. */
     int (*open)(const sink_open_args *args, void **state, eddy_error *err);

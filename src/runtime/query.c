@@ -516,11 +516,6 @@ static json_t *logged_offset(void *ctx, int64_t k, eddy_error *err)
     return src;
 }
 
-static bool is_file_sink(const query_rt *r)
-{
-    return strcmp(r->q->sink->name, "csv") == 0 || strcmp(r->q->sink->name, "json") == 0;
-}
-
 /* The watermark state a commit entry carries for the batch after it. */
 static void restore_watermark(query_rt *r, const json_t *commit)
 {
@@ -560,7 +555,7 @@ static int open_checkpoint(query_rt *r, eddy_error *err)
         loc = owned;
     }
     if (!loc) {
-        if (is_file_sink(r))
+        if (r->q->sink->needs_checkpoint)
             return err_set(err, EDDY_USAGE,
                            "a %s sink needs a checkpoint: set checkpointLocation in its WITH "
                            "options or run with --checkpoint DIR (as Spark requires)",
@@ -576,13 +571,10 @@ static int open_checkpoint(query_rt *r, eddy_error *err)
         return rc;
     if (r->agg || r->sagg) {
         state_ops ops;
-        if (r->agg) {
-            hash_agg_track_removals(r->agg, true);
+        if (r->agg) /* (these also turn on the tracking of removals) */
             state_ops_hash_agg(r->agg, &ops);
-        } else {
-            session_agg_track_removals(r->sagg, true);
+        else
             state_ops_session_agg(r->sagg, &ops);
-        }
         rc = state_store_open(checkpoint_state_dir(r->ckpt), &ops, STATE_SNAPSHOT_INTERVAL,
                               &r->store, err);
     }
