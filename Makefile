@@ -3,12 +3,16 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure test test-asan test-valgrind demo bench clean
+.PHONY: all deps test-deps configure test test-asan test-valgrind demo bench clean
 
 all: $(BUILD)/eddy
 
 deps:
 	@scripts/install-deps.sh
+
+# Also what the tests need: Debian's chromium and playwright-core.
+test-deps:
+	@scripts/install-deps.sh --test
 
 $(BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -16,11 +20,11 @@ $(BUILD)/CMakeCache.txt: | deps
 $(BUILD)/eddy: deps $(BUILD)/CMakeCache.txt FORCE
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: $(BUILD)/eddy
+test: test-deps $(BUILD)/eddy
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The same suite built with AddressSanitizer and UndefinedBehaviorSanitizer.
-test-asan: deps
+test-asan: test-deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DEDDY_SANITIZE=ON >/dev/null
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)

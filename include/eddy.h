@@ -58,6 +58,14 @@ typedef struct eddy_run_options {
     int available_now;           /* 1: override every trigger with availableNow */
     const char *progress_path;   /* append progress JSON lines here, or NULL */
     int log_level;               /* 0 error, 1 warn, 2 info (default), 3 debug */
+    int ui;                      /* 1: serve the web UI and HTTP API while the
+                                    queries run (SPEC §7, docs/HTTP.md) */
+    const char *ui_host;         /* address to bind: IPv4/IPv6 literal or
+                                    "localhost"; NULL means 127.0.0.1 */
+    int ui_port;                 /* port; 0 takes any free one. A busy port
+                                    makes the next 16 be tried (Spark's
+                                    spark.port.maxRetries); the URL used is
+                                    logged at info level: "web UI at URL" */
 } eddy_run_options;
 
 /* Parses and binds the SQL text `sql` (NUL-terminated); `file_name` is used
@@ -80,7 +88,9 @@ int eddy_pipeline_explain(const eddy_pipeline *p, void *out);
 /* Runs every query of the pipeline in this process until all triggers have
  * finished or eddy_request_stop() is called. Blocks. Returns 0 after a clean
  * stop, -EDDY_RUNTIME (message names query, batch and cause) when a query
- * failed, -EDDY_IO for a missing source path at start. */
+ * failed, -EDDY_IO for a missing source path at start or a web UI that
+ * could not listen, -EDDY_USAGE for a bad ui_host. With opts->ui the server
+ * runs from just before the first batch until every query has stopped. */
 int eddy_pipeline_run(eddy_pipeline *p, const eddy_run_options *opts,
                       eddy_error *err);
 

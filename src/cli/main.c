@@ -23,14 +23,16 @@ static void usage(FILE *f)
           "  eddy explain PIPELINE.sql         print each query's logical and physical plan\n"
           "  eddy gen KIND --out DIR [options] write a simulated input stream\n"
           "                                    (votes, events, accel, stocks)\n"
-          "  eddy demo [NAME]                  generator + pipeline in one command\n"
+          "  eddy demo [NAME]                  generator + pipeline + dashboard in one command\n"
           "                                    (votes, accel, stocks)\n"
           "  eddy version\n"
           "\n"
           "run options:\n"
           "  --checkpoint DIR     root of checkpoints\n"
           "  --available-now      process all data present at start, then exit 0\n"
-          "  --ui-port N, --ui-host H, --no-ui   web UI settings\n"
+          "  --ui-port N          web UI and HTTP API port (default 4040; 0: any free port)\n"
+          "  --ui-host H          address the web UI binds (default 127.0.0.1)\n"
+          "  --no-ui              no web UI\n"
           "  --log-level L        error, warn, info (default), debug\n"
           "  --progress FILE      append every progress report to FILE as JSON lines\n"
           "  -D key=value         same as SET key = value; before the file runs\n",
@@ -133,6 +135,8 @@ static int cmd_run(int argc, char **argv, bool explain_only)
     const char *file = NULL;
     eddy_run_options ro = {0};
     ro.log_level = LOG_INFO;
+    ro.ui = 1;
+    ro.ui_port = 4040;
     const char **settings = xcalloc((size_t)argc, sizeof(char *));
     int nsettings = 0;
     int status = 2;
@@ -159,13 +163,17 @@ static int cmd_run(int argc, char **argv, bool explain_only)
         } else if (strcmp(a, "--ui-port") == 0) {
             char *end;
             long port = strtol(val, &end, 10);
-            if (*end || port < 1 || port > 65535) {
-                fprintf(stderr, "eddy: --ui-port expects a port number, got '%s'\n", val);
+            if (!*val || *end || port < 0 || port > 65535) {
+                fprintf(stderr,
+                        "eddy: --ui-port expects a port number (0 for any free port), got '%s'\n",
+                        val);
                 goto out;
             }
-        } else if (strcmp(a, "--ui-host") == 0 || strcmp(a, "--no-ui") == 0) {
-            /* The web UI arrives with the dashboard; these flags are accepted
-             * now so scripts need no change then. */
+            ro.ui_port = (int)port;
+        } else if (strcmp(a, "--ui-host") == 0) {
+            ro.ui_host = val;
+        } else if (strcmp(a, "--no-ui") == 0) {
+            ro.ui = 0;
         } else if (strcmp(a, "--log-level") == 0) {
             int lvl = log_parse_level(val);
             if (lvl < 0) {

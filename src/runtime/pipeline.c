@@ -9,7 +9,9 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/stop.h"
+#include "runtime/live.h"
 #include "runtime/query.h"
+#include "server/http.h"
 #include "sql/binder.h"
 #include "sql/parser.h"
 
@@ -87,6 +89,9 @@ static void *query_main(void *arg)
 {
     query_thread *t = arg;
     t->rc = query_run(&t->rt, &t->err);
+    if (t->rt.lq)
+        live_set_status(t->rt.lq, t->rc ? LIVE_FAILED : LIVE_STOPPED,
+                        t->rc ? t->err.message : NULL);
     if (t->rc)
         stop_request(); /* one failed query stops the run */
     return NULL;
@@ -153,6 +158,15 @@ int eddy_pipeline_run(eddy_pipeline *p, const eddy_run_options *opts, eddy_error
         if (rc)
             break;
     }
+    http_server *server = NULL;
+    if (rc == 0 && opts->ui) {
+        shared.live = live_new();
+        for (int i = 0; i < nq; i++)
+            qt[i].rt.lq = live_add(shared.live, qt[i].rt.q, qt[i].rt.id, qt[i].rt.run_id);
+        rc = http_start(shared.live, opts->ui_host, opts->ui_port, &server, err);
+        if (rc == 0)
+            log_info("web UI at %s", http_url(server));
+    }
     if (rc == 0) {
         for (int i = 0; i < nq; i++)
             pthread_create(&qt[i].rt.thread, NULL, query_main, &qt[i]);
@@ -165,6 +179,11 @@ int eddy_pipeline_run(eddy_pipeline *p, const eddy_run_options *opts, eddy_error
                     *err = qt[i].err;
             }
         }
+    }
+    if (shared.live) {
+        live_close(shared.live);
+        http_stop(server);
+        live_free(shared.live);
     }
     for (int i = 0; i < opened; i++)
         query_close(&qt[i].rt);

@@ -24,6 +24,7 @@
 #include "io/sink.h"
 #include "io/source.h"
 #include "runtime/checkpoint.h"
+#include "runtime/live.h"
 #include "state/state_store.h"
 
 /* Spark's spark.sql.streaming.stateStore.minDeltasForSnapshot. */
@@ -793,6 +794,8 @@ static void report_progress(query_rt *r, const batch_run *br, int64_t batch_id,
         pthread_mutex_unlock(&r->shared->progress_lock);
         free(line);
     }
+    if (r->lq)
+        live_publish_progress(r->lq, p);
     json_decref(p);
     if (!end_offset)
         log_info("query '%s': batch %lld: no-data batch for watermark %lld ms in %.1f ms",
@@ -934,6 +937,8 @@ static int run_one_batch(query_rt *r, bool *ran, eddy_error *err)
         rc = r->q->sink->add_batch(r->sink_state, r->batch_id, br.output.items, br.output.n, err);
         if (console)
             pthread_mutex_unlock(&r->shared->console_lock);
+        if (rc == 0 && r->lq)
+            live_publish_result(r->lq, r->batch_id, br.output.items, br.output.n);
     }
     free(br.output.items); /* borrowed from keep */
     list_free(&br.keep);

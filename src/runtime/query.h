@@ -33,6 +33,8 @@ typedef struct run_shared {
                                        ntable_batches[i] batches; they outlive
                                        every query */
     const int *ntable_batches;
+    struct live *live;              /* the web UI's live view (runtime/live.h),
+                                       or NULL without a UI */
 } run_shared;
 
 typedef enum query_status { QUERY_ACTIVE, QUERY_STOPPED, QUERY_FAILED } query_status;
@@ -76,6 +78,7 @@ typedef struct query_rt {
     char id[40], run_id[40]; /* UUIDs */
     int64_t last_trigger_start_us;
 
+    struct live_query *lq;   /* this query in shared->live, or NULL */
     query_status status;
     eddy_error err;          /* set when status is QUERY_FAILED */
     pthread_t thread;

@@ -1794,6 +1794,19 @@ static int bind_sink(binder *b, const ast_stmt *st)
                           (int)strlen(kv->key), str_nearest(mode, modes, 3),
                           "unknown output mode '%s' (append, update or complete)", mode);
     }
+    const char *chart = options_get(&st->opts, "chart");
+    if (chart) {
+        static const char *const charts[] = {"bar", "pie", "donut", "line", "table"};
+        int k = 0;
+        while (k < 5 && !str_ieq(chart, charts[k]))
+            k++;
+        if (k == 5) {
+            const option_kv *kv = options_find(&st->opts, "chart");
+            return bind_error(b, kv->line ? kv->line : st->line, kv->line ? kv->col : st->col,
+                              (int)strlen(kv->key), str_nearest(chart, charts, 5),
+                              "unknown chart '%s' (bar, pie, donut, line or table)", chart);
+        }
+    }
     const char *trig = options_get(&st->opts, "trigger");
     if (trigger_parse(trig, &q.trigger) != 0)
         return option_error(b, st, "trigger",

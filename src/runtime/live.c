@@ -1,0 +1,783 @@
+/* The live view (live.h): result views, progress rings and the event
+ * cursors of the web UI. */
+#include "runtime/live.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/mem.h"
+#include "core/strutil.h"
+#include "core/timefmt.h"
+#include "core/valuefmt.h"
+
+#define SEND_INTERVAL_MS 100 /* an event stream sends at most 10 times a second */
+
+/* An immutable, reference-counted JSON text shared by the publisher and
+ * any number of readers. */
+typedef struct rcstr {
+    atomic_int refs;
+    size_t len;
+    char text[];
+} rcstr;
+
+static rcstr *rcstr_take(char *text)
+{
+    size_t n = strlen(text);
+    rcstr *s = xmalloc(sizeof *s + n + 1);
+    atomic_init(&s->refs, 1);
+    s->len = n;
+    memcpy(s->text, text, n + 1);
+    free(text);
+    return s;
+}
+
+static rcstr *rcstr_ref(rcstr *s)
+{
+    if (s)
+        atomic_fetch_add(&s->refs, 1);
+    return s;
+}
+
+static void rcstr_unref(rcstr *s)
+{
+    if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+        free(s);
+}
+
+struct live {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;   /* broadcast on every publication (CLOCK_MONOTONIC) */
+    uint64_t version;         /* bumped on every publication */
+    bool closed;
+    live_query **queries;
+    int nqueries, cap;
+};
+
+struct live_query {
+    live *l;
+    const query_plan *q;
+    char *name;
+    char *name_json;          /* the name as a JSON string literal */
+    char id[40], run_id[40];
+    char *chart_json;         /* the chart object (docs/HTTP.md) */
+    bool *is_key;             /* per result column */
+    int nkeys;
+
+    /* Guarded by l->lock. */
+    live_status status;
+    char *exception;
+    uint64_t status_version;
+    rcstr *result;            /* the /result object */
+    int64_t result_batch;
+    uint64_t result_version;
+    rcstr *progress[LIVE_PROGRESS_KEEP]; /* report k at k % KEEP */
+    uint64_t nprogress;
+
+    /* The result view, owned by the query's thread. Rows are JSON arrays.
+     * complete/update: rows[0..nrows); append: a ring of the last
+     * LIVE_RESULT_ROWS rows, the oldest at `head`. */
+    json_t *rows[LIVE_RESULT_ROWS];
+    int nrows, head;
+    uint64_t total_rows;
+    json_t *key_index;        /* update mode with keys: key text -> row index,
+                                 or -1 for a key not shown (view full) */
+};
+
+live *live_new(void)
+{
+    live *l = xcalloc(1, sizeof *l);
+    pthread_mutex_init(&l->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&l->changed, &ca);
+    pthread_condattr_destroy(&ca);
+    return l;
+}
+
+static void query_free(live_query *lq)
+{
+    free(lq->name);
+    free(lq->name_json);
+    free(lq->chart_json);
+    free(lq->is_key);
+    free(lq->exception);
+    rcstr_unref(lq->result);
+    for (int i = 0; i < LIVE_PROGRESS_KEEP; i++)
+        rcstr_unref(lq->progress[i]);
+    for (int i = 0; i < lq->nrows; i++)
+        json_decref(lq->rows[i]);
+    json_decref(lq->key_index);
+    free(lq);
+}
+
+void live_free(live *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < l->nqueries; i++)
+        query_free(l->queries[i]);
+    free(l->queries);
+    pthread_cond_destroy(&l->changed);
+    pthread_mutex_destroy(&l->lock);
+    free(l);
+}
+
+/* Under l->lock. */
+static void bump(live *l)
+{
+    l->version++;
+    pthread_cond_broadcast(&l->changed);
+}
+
+void live_close(live *l)
+{
+    pthread_mutex_lock(&l->lock);
+    l->closed = true;
+    bump(l);
+    pthread_mutex_unlock(&l->lock);
+}
+
+/* ---- grouping keys and chart choice ---------------------------------- */
+
+static bool col_is_key(const query_plan *q, const plan_node *n, int col);
+
+static bool expr_only_keys(const query_plan *q, const expr *e, const plan_node *child)
+{
+    if (!e)
+        return true;
+    if (e->kind == EXPR_COLUMN || e->kind == EXPR_AGG_REF)
+        return col_is_key(q, child, e->column);
+    if (e->kind == EXPR_CALL && e->agg)
+        return false;
+    for (int i = 0; i < e->nargs; i++)
+        if (!expr_only_keys(q, e->args[i], child))
+            return false;
+    return expr_only_keys(q, e->else_expr, child);
+}
+
+static bool col_is_key(const query_plan *q, const plan_node *n, int col)
+{
+    if (!n)
+        return false;
+    if (n == q->agg)
+        return col < n->nkeys;
+    switch (n->kind) {
+    case PLAN_PROJECT:
+        return col < n->nexprs && expr_only_keys(q, n->exprs[col], n->child);
+    case PLAN_FILTER:
+    case PLAN_SORT:
+    case PLAN_LIMIT:
+        return col_is_key(q, n->child, col);
+    default:
+        return false;
+    }
+}
+
+int live_key_columns(const query_plan *q, bool *is_key)
+{
+    int n = 0;
+    bool keyed = q->agg && !q->agg->dedup && q->agg->nkeys > 0;
+    for (int i = 0; i < q->root->out.n; i++) {
+        is_key[i] = keyed && col_is_key(q, q->root, i);
+        n += is_key[i];
+    }
+    return n;
+}
+
+static bool is_label_type(type_id t)
+{
+    return t == TYPE_STRING || t == TYPE_DATE || t == TYPE_BOOLEAN;
+}
+
+/* The chart object of docs/HTTP.md: the sink's `chart` option, else the
+ * result's shape. */
+static json_t *choose_chart(const query_plan *q, const bool *is_key)
+{
+    const schema *s = &q->root->out;
+    const char *asked = options_get(&q->sink_opts, "chart");
+    json_t *values = json_array();
+    int label = -1, time = -1, series = -1, nother = 0;
+    for (int i = 0; i < s->n; i++) {
+        type_id t = s->fields[i].type;
+        if (type_is_numeric(t) && !is_key[i]) {
+            json_array_append_new(values, json_string(s->fields[i].name));
+            continue;
+        }
+        nother++;
+        if (t == TYPE_WINDOW && time < 0)
+            time = i;
+        else if (t == TYPE_TIMESTAMP && is_key[i] && time < 0)
+            time = i;
+        else if (is_label_type(t) && label < 0)
+            label = i;
+    }
+    const char *type;
+    if (asked) {
+        type = str_ieq(asked, "bar") ? "bar" : str_ieq(asked, "pie") ? "pie"
+               : str_ieq(asked, "donut") ? "donut" : str_ieq(asked, "line") ? "line"
+                                                    : "table";
+        if (strcmp(type, "table") != 0 && json_array_size(values) == 0)
+            type = "table";
+        if (strcmp(type, "line") == 0 && time < 0 && label < 0)
+            type = "table";
+        if (strcmp(type, "line") != 0 && strcmp(type, "table") != 0 && label < 0) {
+            for (int i = 0; i < s->n && label < 0; i++)
+                if (!(type_is_numeric(s->fields[i].type) && !is_key[i]))
+                    label = i;
+            if (label < 0)
+                type = "table";
+        }
+    } else if (time >= 0 && json_array_size(values) > 0) {
+        type = "line";
+    } else if (nother == 1 && label >= 0 && json_array_size(values) > 0) {
+        type = "bar";
+    } else {
+        type = "table";
+    }
+    json_t *c = json_pack("{s:s}", "type", type);
+    if (strcmp(type, "line") == 0) {
+        int x = time >= 0 ? time : label;
+        for (int i = 0; i < s->n && series < 0; i++)
+            if (i != x && is_label_type(s->fields[i].type))
+                series = i;
+        json_object_set_new(c, "x", json_string(s->fields[x].name));
+        json_object_set_new(c, "series",
+                            series >= 0 ? json_string(s->fields[series].name) : json_null());
+        json_object_set(c, "values", values);
+    } else if (strcmp(type, "table") != 0) {
+        json_object_set_new(c, "label", json_string(s->fields[label].name));
+        json_object_set(c, "values", values);
+    }
+    json_decref(values);
+    return c;
+}
+
+/* ---- result views ------------------------------------------------------ */
+
+static json_t *text_json(const char *p, size_t n)
+{
+    json_t *j = json_stringn(p, n);
+    if (j)
+        return j;
+    /* Not UTF-8: each byte of an invalid sequence becomes U+FFFD. */
+    textbuf b;
+    textbuf_init(&b);
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)p[i];
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        json_t *probe = len && i + len <= n ? json_stringn(p + i, len) : NULL;
+        if (probe) {
+            textbuf_put(&b, p + i, len);
+            json_decref(probe);
+            i += len;
+        } else {
+            textbuf_puts(&b, "\xEF\xBF\xBD");
+            i++;
+        }
+    }
+    j = json_stringn(b.data ? b.data : "", b.len);
+    textbuf_free(&b);
+    return j;
+}
+
+static json_t *cell_json(const value *v)
+{
+    char buf[64];
+    if (v->is_null)
+        return json_null();
+    switch (v->type) {
+    case TYPE_BOOLEAN:
+        return json_boolean(v->v.b);
+    case TYPE_INT:
+        return json_integer(v->v.i32);
+    case TYPE_BIGINT:
+        return json_integer(v->v.i64);
+    case TYPE_DOUBLE:
+        if (isfinite(v->v.f64))
+            return json_real(v->v.f64);
+        return json_string(isnan(v->v.f64) ? "NaN" : v->v.f64 > 0 ? "Infinity" : "-Infinity");
+    case TYPE_STRING:
+        return text_json(v->v.s.ptr, v->v.s.len);
+    case TYPE_TIMESTAMP:
+        ts_format(v->v.i64, buf);
+        return json_string(buf);
+    case TYPE_DATE:
+        date_format(v->v.i32, buf);
+        return json_string(buf);
+    case TYPE_WINDOW: {
+        char a[32], b[32];
+        ts_format(v->v.w.start, a);
+        ts_format(v->v.w.end, b);
+        return json_pack("{s:s,s:s}", "start", a, "end", b);
+    }
+    default:
+        return json_null();
+    }
+}
+
+static json_t *row_json(const batch *b, uint32_t r, int ncols)
+{
+    json_t *row = json_array();
+    for (int c = 0; c < ncols; c++) {
+        value v = column_get(&b->cols[c], r);
+        json_array_append_new(row, cell_json(&v));
+    }
+    return row;
+}
+
+/* The key of row r of b in update mode: the key columns' text. */
+static void row_key(const live_query *lq, const batch *b, uint32_t r, textbuf *k)
+{
+    k->len = 0;
+    textbuf_reserve(k, 0);
+    for (int c = 0; c < b->ncols; c++) {
+        if (!lq->is_key[c])
+            continue;
+        value v = column_get(&b->cols[c], r);
+        if (v.is_null)
+            textbuf_putc(k, '\x01');
+        else
+            textbuf_value(k, &v);
+        textbuf_putc(k, '\x1f');
+    }
+}
+
+static void view_clear(live_query *lq)
+{
+    for (int i = 0; i < lq->nrows; i++)
+        json_decref(lq->rows[i]);
+    lq->nrows = 0;
+    lq->head = 0;
+}
+
+static void view_update(live_query *lq, batch *const *parts, int nparts)
+{
+    int ncols = lq->q->root->out.n;
+    uint64_t n = 0;
+    for (int p = 0; p < nparts; p++)
+        n += parts[p]->nrows;
+    output_mode mode = lq->q->mode;
+    if (mode == OUTPUT_UPDATE && lq->nkeys == 0)
+        mode = OUTPUT_APPEND;
+    if (mode == OUTPUT_COMPLETE) {
+        view_clear(lq);
+        lq->total_rows = n;
+        for (int p = 0; p < nparts && lq->nrows < LIVE_RESULT_ROWS; p++)
+            for (uint32_t r = 0; r < parts[p]->nrows && lq->nrows < LIVE_RESULT_ROWS; r++)
+                lq->rows[lq->nrows++] = row_json(parts[p], r, ncols);
+    } else if (mode == OUTPUT_APPEND) {
+        /* Only the batch's last LIVE_RESULT_ROWS rows can stay. */
+        uint64_t skip = n > LIVE_RESULT_ROWS ? n - LIVE_RESULT_ROWS : 0;
+        lq->total_rows += n;
+        for (int p = 0; p < nparts; p++) {
+            const batch *b = parts[p];
+            uint32_t r = 0;
+            if (skip >= b->nrows) {
+                skip -= b->nrows;
+                continue;
+            }
+            r = (uint32_t)skip;
+            skip = 0;
+            for (; r < b->nrows; r++) {
+                json_t *row = row_json(b, r, ncols);
+                if (lq->nrows < LIVE_RESULT_ROWS) {
+                    lq->rows[(lq->head + lq->nrows++) % LIVE_RESULT_ROWS] = row;
+                } else {
+                    json_decref(lq->rows[lq->head]);
+                    lq->rows[lq->head] = row;
+                    lq->head = (lq->head + 1) % LIVE_RESULT_ROWS;
+                }
+            }
+        }
+    } else {
+        if (!lq->key_index)
+            lq->key_index = json_object();
+        textbuf k;
+        textbuf_init(&k);
+        for (int p = 0; p < nparts; p++) {
+            const batch *b = parts[p];
+            for (uint32_t r = 0; r < b->nrows; r++) {
+                row_key(lq, b, r, &k);
+                json_t *at = json_object_getn(lq->key_index, k.data, k.len);
+                json_int_t i = at ? json_integer_value(at) : -1;
+                if (at && i < 0)
+                    continue; /* a key not shown */
+                if (!at) {
+                    i = lq->nrows < LIVE_RESULT_ROWS ? lq->nrows : -1;
+                    json_object_setn_new_nocheck(lq->key_index, k.data, k.len, json_integer(i));
+                    if (i < 0)
+                        continue;
+                    lq->nrows++;
+                } else {
+                    json_decref(lq->rows[i]);
+                }
+                lq->rows[i] = row_json(b, r, ncols);
+            }
+        }
+        textbuf_free(&k);
+        lq->total_rows = json_object_size(lq->key_index);
+    }
+}
+
+static char *result_text(const live_query *lq, int64_t batch_id)
+{
+    const schema *s = &lq->q->root->out;
+    json_t *cols = json_array(), *types = json_array(), *rows = json_array();
+    for (int i = 0; i < s->n; i++) {
+        json_array_append_new(cols, json_string(s->fields[i].name));
+        json_array_append_new(types, json_string(type_name(s->fields[i].type)));
+    }
+    for (int i = 0; i < lq->nrows; i++)
+        json_array_append(rows, lq->rows[(lq->head + i) % LIVE_RESULT_ROWS]);
+    json_t *o = json_pack("{s:s, s:I, s:o, s:o, s:o, s:I, s:b}", "name", lq->name, "batchId",
+                          (json_int_t)batch_id, "columns", cols, "types", types, "rows", rows,
+                          "totalRows", (json_int_t)lq->total_rows, "truncated",
+                          lq->total_rows > (uint64_t)lq->nrows);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return text;
+}
+
+live_query *live_add(live *l, const query_plan *q, const char *id, const char *run_id)
+{
+    live_query *lq = xcalloc(1, sizeof *lq);
+    lq->l = l;
+    lq->q = q;
+    lq->name = xstrdup(q->name);
+    json_t *nj = json_string(q->name);
+    lq->name_json = json_dumps(nj, JSON_ENCODE_ANY);
+    json_decref(nj);
+    snprintf(lq->id, sizeof lq->id, "%s", id);
+    snprintf(lq->run_id, sizeof lq->run_id, "%s", run_id);
+    lq->is_key = xcalloc((size_t)q->root->out.n + 1, sizeof *lq->is_key);
+    lq->nkeys = live_key_columns(q, lq->is_key);
+    json_t *chart = choose_chart(q, lq->is_key);
+    lq->chart_json = json_dumps(chart, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(chart);
+    lq->status = LIVE_ACTIVE;
+    lq->result_batch = -1;
+    lq->result = rcstr_take(result_text(lq, -1));
+    pthread_mutex_lock(&l->lock);
+    if (l->nqueries == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->queries = xrealloc(l->queries, sizeof *l->queries * (size_t)l->cap);
+    }
+    l->queries[l->nqueries++] = lq;
+    lq->status_version = 1;
+    bump(l);
+    pthread_mutex_unlock(&l->lock);
+    return lq;
+}
+
+void live_publish_result(live_query *lq, int64_t batch_id, batch *const *parts, int nparts)
+{
+    view_update(lq, parts, nparts);
+    rcstr *fresh = rcstr_take(result_text(lq, batch_id));
+    live *l = lq->l;
+    pthread_mutex_lock(&l->lock);
+    rcstr *old = lq->result;
+    lq->result = fresh;
+    lq->result_batch = batch_id;
+    lq->result_version++;
+    bump(l);
+    pthread_mutex_unlock(&l->lock);
+    rcstr_unref(old);
+}
+
+void live_publish_progress(live_query *lq, const json_t *progress)
+{
+    rcstr *fresh = rcstr_take(json_dumps(progress, JSON_COMPACT | JSON_PRESERVE_ORDER));
+    live *l = lq->l;
+    pthread_mutex_lock(&l->lock);
+    rcstr **slot = &lq->progress[lq->nprogress % LIVE_PROGRESS_KEEP];
+    rcstr *old = *slot;
+    *slot = fresh;
+    lq->nprogress++;
+    bump(l);
+    pthread_mutex_unlock(&l->lock);
+    rcstr_unref(old);
+}
+
+void live_set_status(live_query *lq, live_status status, const char *exception)
+{
+    char *text = exception ? xstrdup(exception) : NULL;
+    live *l = lq->l;
+    pthread_mutex_lock(&l->lock);
+    char *old = lq->exception;
+    lq->status = status;
+    lq->exception = text;
+    lq->status_version++;
+    bump(l);
+    pthread_mutex_unlock(&l->lock);
+    free(old);
+}
+
+/* ---- readers ----------------------------------------------------------- */
+
+static const char *const status_names[] = {"ACTIVE", "STOPPED", "FAILED"};
+
+static live_query *find_query(live *l, const char *name)
+{
+    for (int i = 0; i < l->nqueries; i++)
+        if (str_ieq(l->queries[i]->name, name))
+            return l->queries[i];
+    return NULL;
+}
+
+static void put_json_string(textbuf *b, const char *s)
+{
+    json_t *j = s ? json_string(s) : json_null();
+    char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+    textbuf_puts(b, t ? t : "null");
+    free(t);
+    json_decref(j);
+}
+
+/* The status event's data, under l->lock. */
+static void put_status(textbuf *b, const live_query *lq)
+{
+    textbuf_puts(b, "{\"name\":");
+    textbuf_puts(b, lq->name_json);
+    textbuf_puts(b, ",\"status\":\"");
+    textbuf_puts(b, status_names[lq->status]);
+    textbuf_puts(b, "\",\"exception\":");
+    put_json_string(b, lq->exception);
+    textbuf_putc(b, '}');
+}
+
+char *live_queries_json(live *l, size_t *len)
+{
+    textbuf b;
+    textbuf_init(&b);
+    textbuf_puts(&b, "{\"queries\":[");
+    pthread_mutex_lock(&l->lock);
+    for (int i = 0; i < l->nqueries; i++) {
+        const live_query *lq = l->queries[i];
+        if (i)
+            textbuf_putc(&b, ',');
+        textbuf_puts(&b, "{\"name\":");
+        textbuf_puts(&b, lq->name_json);
+        textbuf_puts(&b, ",\"id\":\"");
+        textbuf_puts(&b, lq->id);
+        textbuf_puts(&b, "\",\"runId\":\"");
+        textbuf_puts(&b, lq->run_id);
+        textbuf_puts(&b, "\",\"status\":\"");
+        textbuf_puts(&b, status_names[lq->status]);
+        textbuf_puts(&b, "\",\"exception\":");
+        put_json_string(&b, lq->exception);
+        textbuf_puts(&b, ",\"outputMode\":\"");
+        textbuf_puts(&b, output_mode_name(lq->q->mode));
+        textbuf_puts(&b, "\",\"sink\":");
+        put_json_string(&b, lq->q->sink->name);
+        textbuf_puts(&b, ",\"chart\":");
+        textbuf_puts(&b, lq->chart_json);
+        char num[32];
+        snprintf(num, sizeof num, "%lld", (long long)lq->result_batch);
+        textbuf_puts(&b, ",\"batchId\":");
+        textbuf_puts(&b, num);
+        textbuf_puts(&b, ",\"lastProgress\":");
+        if (lq->nprogress)
+            textbuf_puts(&b, lq->progress[(lq->nprogress - 1) % LIVE_PROGRESS_KEEP]->text);
+        else
+            textbuf_puts(&b, "null");
+        textbuf_putc(&b, '}');
+    }
+    pthread_mutex_unlock(&l->lock);
+    textbuf_puts(&b, "]}");
+    *len = b.len;
+    return b.data;
+}
+
+char *live_progress_json(live *l, const char *name, size_t *len)
+{
+    rcstr *refs[LIVE_PROGRESS_KEEP];
+    int n = 0;
+    pthread_mutex_lock(&l->lock);
+    live_query *lq = find_query(l, name);
+    if (lq) {
+        uint64_t from = lq->nprogress > LIVE_PROGRESS_KEEP ? lq->nprogress - LIVE_PROGRESS_KEEP : 0;
+        for (uint64_t k = from; k < lq->nprogress; k++)
+            refs[n++] = rcstr_ref(lq->progress[k % LIVE_PROGRESS_KEEP]);
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (!lq)
+        return NULL;
+    textbuf b;
+    textbuf_init(&b);
+    textbuf_putc(&b, '[');
+    for (int i = 0; i < n; i++) {
+        if (i)
+            textbuf_putc(&b, ',');
+        textbuf_put(&b, refs[i]->text, refs[i]->len);
+        rcstr_unref(refs[i]);
+    }
+    textbuf_putc(&b, ']');
+    *len = b.len;
+    return b.data;
+}
+
+char *live_result_json(live *l, const char *name, size_t *len)
+{
+    pthread_mutex_lock(&l->lock);
+    live_query *lq = find_query(l, name);
+    rcstr *r = lq ? rcstr_ref(lq->result) : NULL;
+    pthread_mutex_unlock(&l->lock);
+    if (!r)
+        return NULL;
+    char *text = xmalloc(r->len + 1);
+    memcpy(text, r->text, r->len + 1);
+    *len = r->len;
+    rcstr_unref(r);
+    return text;
+}
+
+/* ---- event cursors ----------------------------------------------------- */
+
+typedef struct seen {
+    uint64_t status_version, result_version, nprogress;
+} seen;
+
+struct live_cursor {
+    live *l;
+    uint64_t version;   /* l->version last looked at */
+    seen *seen;         /* per query */
+    int nseen;
+    int64_t last_send_us;
+};
+
+live_cursor *live_cursor_new(live *l)
+{
+    live_cursor *c = xcalloc(1, sizeof *c);
+    c->l = l;
+    pthread_mutex_lock(&l->lock);
+    c->version = l->version;
+    c->nseen = l->nqueries;
+    c->seen = xcalloc((size_t)c->nseen + 1, sizeof *c->seen);
+    for (int i = 0; i < l->nqueries; i++) {
+        c->seen[i].status_version = l->queries[i]->status_version;
+        c->seen[i].result_version = l->queries[i]->result_version;
+        c->seen[i].nprogress = l->queries[i]->nprogress;
+    }
+    pthread_mutex_unlock(&l->lock);
+    return c;
+}
+
+void live_cursor_free(live_cursor *c)
+{
+    if (!c)
+        return;
+    free(c->seen);
+    free(c);
+}
+
+static void put_event(textbuf *b, const char *event, const char *data, size_t len)
+{
+    textbuf_puts(b, "event: ");
+    textbuf_puts(b, event);
+    textbuf_puts(b, "\ndata: ");
+    textbuf_put(b, data, len);
+    textbuf_puts(b, "\n\n");
+}
+
+int live_cursor_next(live_cursor *c, int wait_ms, char **out, size_t *len)
+{
+    live *l = c->l;
+    int64_t since = mono_us() - c->last_send_us;
+    if (c->last_send_us && since < SEND_INTERVAL_MS * 1000) {
+        struct timespec ts = {0, (long)(SEND_INTERVAL_MS * 1000 - since) * 1000};
+        nanosleep(&ts, NULL);
+    }
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += wait_ms / 1000;
+    deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+
+    textbuf status;       /* status events, formatted under the lock */
+    textbuf_init(&status);
+    rcstr **refs = NULL;  /* progress and result texts, formatted outside */
+    int *kinds = NULL;
+    const live_query **owner = NULL;
+    int nrefs = 0, cap = 0;
+
+    pthread_mutex_lock(&l->lock);
+    while (l->version == c->version && !l->closed) {
+        if (pthread_cond_timedwait(&l->changed, &l->lock, &deadline) == ETIMEDOUT)
+            break;
+    }
+    bool closed = l->closed;
+    c->version = l->version;
+    if (l->nqueries > c->nseen) {
+        c->seen = xrealloc(c->seen, sizeof *c->seen * (size_t)l->nqueries);
+        memset(c->seen + c->nseen, 0, sizeof *c->seen * (size_t)(l->nqueries - c->nseen));
+        c->nseen = l->nqueries;
+    }
+    for (int i = 0; i < l->nqueries; i++) {
+        live_query *lq = l->queries[i];
+        seen *s = &c->seen[i];
+        if (s->status_version != lq->status_version) {
+            textbuf_puts(&status, "event: status\ndata: ");
+            put_status(&status, lq);
+            textbuf_puts(&status, "\n\n");
+            s->status_version = lq->status_version;
+        }
+        uint64_t from = s->nprogress;
+        if (lq->nprogress - from > LIVE_PROGRESS_BURST)
+            from = lq->nprogress - LIVE_PROGRESS_BURST;
+        int want = (int)(lq->nprogress - from) + (s->result_version != lq->result_version);
+        if (nrefs + want > cap) {
+            cap = (nrefs + want) * 2;
+            refs = xrealloc(refs, sizeof *refs * (size_t)cap);
+            kinds = xrealloc(kinds, sizeof *kinds * (size_t)cap);
+            owner = xrealloc(owner, sizeof *owner * (size_t)cap);
+        }
+        for (uint64_t k = from; k < lq->nprogress; k++) {
+            kinds[nrefs] = 0;
+            owner[nrefs] = lq;
+            refs[nrefs++] = rcstr_ref(lq->progress[k % LIVE_PROGRESS_KEEP]);
+        }
+        s->nprogress = lq->nprogress;
+        if (s->result_version != lq->result_version) {
+            kinds[nrefs] = 1;
+            owner[nrefs] = lq;
+            refs[nrefs++] = rcstr_ref(lq->result);
+            s->result_version = lq->result_version;
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+
+    textbuf b = status;
+    for (int i = 0; i < nrefs; i++) {
+        if (kinds[i] == 0) {
+            textbuf_puts(&b, "event: progress\ndata: {\"name\":");
+            textbuf_puts(&b, owner[i]->name_json); /* immutable once added */
+            textbuf_puts(&b, ",\"progress\":");
+            textbuf_put(&b, refs[i]->text, refs[i]->len);
+            textbuf_puts(&b, "}\n\n");
+        } else {
+            put_event(&b, "result", refs[i]->text, refs[i]->len);
+        }
+        rcstr_unref(refs[i]);
+    }
+    free(refs);
+    free(kinds);
+    free(owner);
+    if (b.len == 0) {
+        textbuf_free(&b);
+        return closed ? -1 : 0;
+    }
+    c->last_send_us = mono_us();
+    *out = b.data;
+    *len = b.len;
+    return 1;
+}
