@@ -66,6 +66,11 @@ typedef struct eddy_run_options {
                                     makes the next 16 be tried (Spark's
                                     spark.port.maxRetries); the URL used is
                                     logged at info level: "web UI at URL" */
+    void (*ui_ready)(void *ctx, const char *url); /* called once the UI
+                                    listens, with its URL (e.g.
+                                    "http://127.0.0.1:4040/", valid during the
+                                    call), before the first batch; or NULL */
+    void *ui_ready_ctx;
 } eddy_run_options;
 
 /* Parses and binds the SQL text `sql` (NUL-terminated); `file_name` is used

@@ -1,10 +1,13 @@
 /* `eddy demo NAME`: a generator thread and a pipeline in one process. The
  * generator writes ticks into a fresh folder under /tmp while the pipeline of
  * the seed's example, pointed at that folder, prints its results on the
- * console each batch. Ctrl+C stops both cleanly.
+ * console each batch and serves them on the dashboard (web UI, SPEC §7),
+ * whose URL it prints. Ctrl+C stops both cleanly.
  *
- *   votes  (default, the main job; seed 000): a tick of 50 vote files every
- *          2 s; votes per candidate and per state, complete mode.
+ *   votes  (default, the main job; seed 000, with seed 001's dashboard): a
+ *          tick of 50 vote files every 2 s; votes per candidate (console
+ *          and a bar chart), per age group (donut) and per state (table),
+ *          complete mode.
  *   accel  (seed 002): 3 participants' accelerometer files, a tick every 2 s
  *          holding 5 s of samples; tumbling and sliding window averages.
  *   stocks (seed 004): one trading day of 10 KOSPI stocks per second from
@@ -16,6 +19,7 @@
  * a console sink per query with the same SELECT so the results are visible
  * as they are written; averages are rounded to keep the tables narrow. */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +35,12 @@
 /* In the SQL and messages below, every "@DIR@" becomes the demo folder. */
 #define DIR_MARK "@DIR@"
 
-/* examples/votes.sql with the folder filled in, plus a per-state view. */
+/* examples/votes.sql with the folder filled in, plus views per age group
+ * and per state; the dashboard draws them as a bar chart, a donut and a
+ * table. */
 static const char votes_sql[] =
-    "-- eddy demo votes: seed 000 (votes per candidate from JSON files)\n"
+    "-- eddy demo votes: seed 000 (votes per candidate from JSON files), with\n"
+    "-- seed 001's dashboard\n"
     "CREATE SOURCE votes (\n"
     "  vote_id   STRING,\n"
     "  timestamp TIMESTAMP,\n"
@@ -43,12 +50,19 @@ static const char votes_sql[] =
     ") WITH (format = 'json', path = '@DIR@');\n"
     "\n"
     "CREATE SINK votes_per_candidate\n"
-    "  WITH (format = 'console', outputMode = 'complete', trigger = '2 seconds')\n"
+    "  WITH (format = 'console', outputMode = 'complete', trigger = '2 seconds',\n"
+    "        chart = 'bar')\n"
     "  AS SELECT candidate, count(*) AS count FROM votes GROUP BY candidate;\n"
     "\n"
+    "CREATE SINK votes_per_age_group\n"
+    "  WITH (format = 'memory', outputMode = 'complete', trigger = '2 seconds',\n"
+    "        chart = 'donut')\n"
+    "  AS SELECT age_group, count(*) AS votes FROM votes GROUP BY age_group\n"
+    "     ORDER BY age_group;\n"
+    "\n"
     "CREATE SINK votes_per_state\n"
-    "  WITH (format = 'console', outputMode = 'complete', numRows = 50,\n"
-    "        trigger = '2 seconds')\n"
+    "  WITH (format = 'memory', outputMode = 'complete', trigger = '2 seconds',\n"
+    "        chart = 'table')\n"
     "  AS SELECT state, count(*) AS votes FROM votes GROUP BY state ORDER BY votes DESC;\n";
 
 /* examples/accelerometer.sql under the demo folder, plus console sinks. */
@@ -227,7 +241,13 @@ static void *gen_main(void *arg)
     return NULL;
 }
 
-static int demo_run(const demo *d)
+static void print_dashboard(void *ctx, const char *url)
+{
+    const demo *d = ctx;
+    fprintf(stderr, "eddy demo %s: dashboard at %s (open it in a browser)\n", d->name, url);
+}
+
+static int demo_run(const demo *d, const eddy_run_options *ui)
 {
     char dir[64];
     snprintf(dir, sizeof dir, "/tmp/eddy-demo-%s-XXXXXX", d->name);
@@ -267,8 +287,10 @@ static int demo_run(const demo *d)
     char *sql = fill_dir(d->sql, dir);
     char file_name[64];
     snprintf(file_name, sizeof file_name, "demo-%s.sql", d->name);
-    eddy_run_options ro = {0};
+    eddy_run_options ro = *ui;
     ro.log_level = LOG_WARN;
+    ro.ui_ready = print_dashboard;
+    ro.ui_ready_ctx = (void *)d;
     int status = cli_run_sql(sql, file_name, NULL, 0, &ro);
     free(sql);
     stop_request();
@@ -284,15 +306,49 @@ static int demo_run(const demo *d)
 
 int cmd_demo(int argc, char **argv)
 {
-    const char *name = argc > 1 ? argv[1] : "votes";
-    if (argc > 2) {
-        fprintf(stderr, "eddy demo: unexpected argument '%s'\n", argv[2]);
-        return 2;
+    const char *name = "votes";
+    eddy_run_options ui = {0};
+    ui.ui = 1;
+    ui.ui_port = 4040;
+    bool named = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--no-ui") == 0) {
+            ui.ui = 0;
+        } else if (strcmp(a, "--ui-port") == 0 || strcmp(a, "--ui-host") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "eddy demo: option '%s' needs a value\n", a);
+                return 2;
+            }
+            const char *val = argv[++i];
+            if (strcmp(a, "--ui-host") == 0) {
+                ui.ui_host = val;
+                continue;
+            }
+            char *end;
+            long port = strtol(val, &end, 10);
+            if (!*val || *end || port < 0 || port > 65535) {
+                fprintf(stderr,
+                        "eddy demo: --ui-port expects a port number (0 for any free port), "
+                        "got '%s'\n",
+                        val);
+                return 2;
+            }
+            ui.ui_port = (int)port;
+        } else if (a[0] == '-' || named) {
+            fprintf(stderr, "eddy demo: unexpected argument '%s' (usage: eddy demo [NAME] "
+                            "[--ui-port N] [--ui-host H] [--no-ui])\n",
+                    a);
+            return 2;
+        } else {
+            name = a;
+            named = true;
+        }
     }
     const char *names[NDEMOS];
     for (int i = 0; i < NDEMOS; i++) {
         if (strcmp(name, demos[i].name) == 0)
-            return demo_run(&demos[i]);
+            return demo_run(&demos[i], &ui);
         names[i] = demos[i].name;
     }
     const char *near = str_nearest(name, names, NDEMOS);

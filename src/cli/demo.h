@@ -4,9 +4,11 @@
 
 #include "eddy.h"
 
-/* argv[0] is "demo", argv[1] the optional demo name: "votes" (default,
- * seed 000), "accel" (seed 002) or "stocks" (seed 004); an unknown name gets
- * the nearest known one suggested. Creates a fresh folder
+/* argv[0] is "demo", then the optional demo name: "votes" (default,
+ * seed 000 with seed 001's dashboard), "accel" (seed 002) or "stocks"
+ * (seed 004), an unknown name getting the nearest known one suggested; and
+ * the web UI flags of `eddy run` (--ui-port N, --ui-host H, --no-ui). The
+ * dashboard's URL is printed on stderr once it listens. Creates a fresh folder
  * /tmp/eddy-demo-NAME-XXXXXX (left in place, its path printed on stderr),
  * runs the generator in a thread writing into it and the seed's pipeline
  * reading it, until SIGINT/SIGTERM. Returns a process exit status (0 clean

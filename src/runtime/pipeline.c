@@ -164,8 +164,11 @@ int eddy_pipeline_run(eddy_pipeline *p, const eddy_run_options *opts, eddy_error
         for (int i = 0; i < nq; i++)
             qt[i].rt.lq = live_add(shared.live, qt[i].rt.q, qt[i].rt.id, qt[i].rt.run_id);
         rc = http_start(shared.live, opts->ui_host, opts->ui_port, &server, err);
-        if (rc == 0)
+        if (rc == 0) {
             log_info("web UI at %s", http_url(server));
+            if (opts->ui_ready)
+                opts->ui_ready(opts->ui_ready_ctx, http_url(server));
+        }
     }
     if (rc == 0) {
         for (int i = 0; i < nq; i++)
