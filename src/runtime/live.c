@@ -15,7 +15,10 @@
 #include "core/timefmt.h"
 #include "core/valuefmt.h"
 
+#include <xxhash.h>
+
 #define SEND_INTERVAL_MS 100 /* an event stream sends at most 10 times a second */
+#define KEY_SLOTS 2048       /* > 2 * LIVE_RESULT_ROWS, a power of two */
 
 /* An immutable, reference-counted JSON text shared by the publisher and
  * any number of readers. */
@@ -84,8 +87,20 @@ struct live_query {
     json_t *rows[LIVE_RESULT_ROWS];
     int nrows, head;
     uint64_t total_rows;
-    json_t *key_index;        /* update mode with keys: key text -> row index,
-                                 or -1 for a key not shown (view full) */
+    /* Update mode with keys: the rows of the LIVE_RESULT_ROWS keys written
+     * most recently. An open-addressing table (linear probing, slot = row +
+     * 1, 0 empty) finds a key's row; a list in write order (lru_prev/next,
+     * head = newest) finds the row to reuse for a new key once all are taken. */
+    int slots[KEY_SLOTS];
+    uint64_t key_hash[LIVE_RESULT_ROWS];
+    char *key_bytes[LIVE_RESULT_ROWS];
+    uint32_t key_len[LIVE_RESULT_ROWS], key_cap[LIVE_RESULT_ROWS];
+    int lru_prev[LIVE_RESULT_ROWS], lru_next[LIVE_RESULT_ROWS];
+    int lru_head, lru_tail;
+    /* This batch's row for a view row, turned into JSON at the batch's end. */
+    const batch *pend_batch[LIVE_RESULT_ROWS];
+    uint32_t pend_row[LIVE_RESULT_ROWS];
+    bool dropped;             /* some key written is not shown */
 };
 
 live *live_new(void)
@@ -112,7 +127,8 @@ static void query_free(live_query *lq)
         rcstr_unref(lq->progress[i]);
     for (int i = 0; i < lq->nrows; i++)
         json_decref(lq->rows[i]);
-    json_decref(lq->key_index);
+    for (int i = 0; i < LIVE_RESULT_ROWS; i++)
+        free(lq->key_bytes[i]);
     free(lq);
 }
 
@@ -153,7 +169,9 @@ static bool expr_only_keys(const query_plan *q, const expr *e, const plan_node *
         return true;
     if (e->kind == EXPR_COLUMN || e->kind == EXPR_AGG_REF)
         return col_is_key(q, child, e->column);
-    if (e->kind == EXPR_CALL && e->agg)
+    /* An aggregate is no key; nor is a function without arguments
+     * (current_timestamp(), now(): the batch's time, not the key's). */
+    if (e->kind == EXPR_CALL && (e->agg || e->nargs == 0))
         return false;
     for (int i = 0; i < e->nargs; i++)
         if (!expr_only_keys(q, e->args[i], child))
@@ -190,6 +208,15 @@ int live_key_columns(const query_plan *q, bool *is_key)
     return n;
 }
 
+static json_t *text_json(const char *p, size_t n);
+
+/* A column name as JSON (names are bytes from the SQL file: not always
+ * UTF-8). */
+static json_t *name_json(const schema *s, int i)
+{
+    return text_json(s->fields[i].name, strlen(s->fields[i].name));
+}
+
 static bool is_label_type(type_id t)
 {
     return t == TYPE_STRING || t == TYPE_DATE || t == TYPE_BOOLEAN;
@@ -206,7 +233,7 @@ static json_t *choose_chart(const query_plan *q, const bool *is_key)
     for (int i = 0; i < s->n; i++) {
         type_id t = s->fields[i].type;
         if (type_is_numeric(t) && !is_key[i]) {
-            json_array_append_new(values, json_string(s->fields[i].name));
+            json_array_append_new(values, name_json(s, i));
             continue;
         }
         nother++;
@@ -246,12 +273,12 @@ static json_t *choose_chart(const query_plan *q, const bool *is_key)
         for (int i = 0; i < s->n && series < 0; i++)
             if (i != x && is_label_type(s->fields[i].type))
                 series = i;
-        json_object_set_new(c, "x", json_string(s->fields[x].name));
+        json_object_set_new(c, "x", name_json(s, x));
         json_object_set_new(c, "series",
-                            series >= 0 ? json_string(s->fields[series].name) : json_null());
+                            series >= 0 ? name_json(s, series) : json_null());
         json_object_set(c, "values", values);
     } else if (strcmp(type, "table") != 0) {
-        json_object_set_new(c, "label", json_string(s->fields[label].name));
+        json_object_set_new(c, "label", name_json(s, label));
         json_object_set(c, "values", values);
     }
     json_decref(values);
@@ -332,7 +359,8 @@ static json_t *row_json(const batch *b, uint32_t r, int ncols)
     return row;
 }
 
-/* The key of row r of b in update mode: the key columns' text. */
+/* The key of row r of b in update mode: the key columns' values as bytes
+ * (a null flag, then the raw value; strings with their length). */
 static void row_key(const live_query *lq, const batch *b, uint32_t r, textbuf *k)
 {
     k->len = 0;
@@ -341,11 +369,133 @@ static void row_key(const live_query *lq, const batch *b, uint32_t r, textbuf *k
         if (!lq->is_key[c])
             continue;
         value v = column_get(&b->cols[c], r);
+        textbuf_putc(k, v.is_null ? 0 : 1);
         if (v.is_null)
-            textbuf_putc(k, '\x01');
-        else
-            textbuf_value(k, &v);
-        textbuf_putc(k, '\x1f');
+            continue;
+        if (v.type == TYPE_STRING) {
+            textbuf_put(k, (const char *)&v.v.s.len, sizeof v.v.s.len);
+            textbuf_put(k, v.v.s.ptr, v.v.s.len);
+        } else {
+            textbuf_put(k, (const char *)&v.v, sizeof v.v);
+        }
+    }
+}
+
+/* The row showing key k (hash h), or -1; *slot is where it is or would go. */
+static int key_find(const live_query *lq, uint64_t h, const textbuf *k, int *slot)
+{
+    int i = (int)(h & (KEY_SLOTS - 1));
+    for (;; i = (i + 1) & (KEY_SLOTS - 1)) {
+        int row = lq->slots[i] - 1;
+        if (row < 0)
+            break;
+        if (lq->key_hash[row] == h && lq->key_len[row] == k->len &&
+            memcmp(lq->key_bytes[row], k->data, k->len) == 0) {
+            *slot = i;
+            return row;
+        }
+    }
+    *slot = i;
+    return -1;
+}
+
+/* Removes row's key from the table (backward-shift deletion, so probes for
+ * the keys after it still find them). */
+static void key_remove(live_query *lq, int row)
+{
+    const uint64_t mask = KEY_SLOTS - 1;
+    uint64_t i = lq->key_hash[row] & mask;
+    while (lq->slots[i] != row + 1)
+        i = (i + 1) & mask;
+    for (uint64_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+        if (lq->slots[j] == 0)
+            break;
+        uint64_t home = lq->key_hash[lq->slots[j] - 1] & mask;
+        /* Move j back into the hole at i unless its home lies in (i, j]. */
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!stays) {
+            lq->slots[i] = lq->slots[j];
+            i = j;
+        }
+    }
+    lq->slots[i] = 0;
+}
+
+static void lru_unlink(live_query *lq, int row)
+{
+    int p = lq->lru_prev[row], n = lq->lru_next[row];
+    if (p >= 0)
+        lq->lru_next[p] = n;
+    else
+        lq->lru_head = n;
+    if (n >= 0)
+        lq->lru_prev[n] = p;
+    else
+        lq->lru_tail = p;
+}
+
+static void lru_push_head(live_query *lq, int row)
+{
+    lq->lru_prev[row] = -1;
+    lq->lru_next[row] = lq->lru_head;
+    if (lq->lru_head >= 0)
+        lq->lru_prev[lq->lru_head] = row;
+    lq->lru_head = row;
+    if (lq->lru_tail < 0)
+        lq->lru_tail = row;
+}
+
+/* Upserts the batch's rows by key. A key not shown takes a free row, or the
+ * row of the key written longest ago (its place in the table too). Rows are
+ * turned into JSON once, at the end, for the rows the batch last wrote. */
+static void view_upsert(live_query *lq, batch *const *parts, int nparts, int ncols)
+{
+    if (lq->nrows == 0)
+        lq->lru_head = lq->lru_tail = -1;
+    bool pending[LIVE_RESULT_ROWS] = {false};
+    textbuf k;
+    textbuf_init(&k);
+    for (int p = 0; p < nparts; p++) {
+        const batch *b = parts[p];
+        for (uint32_t r = 0; r < b->nrows; r++) {
+            row_key(lq, b, r, &k);
+            uint64_t h = XXH3_64bits(k.data, k.len);
+            int slot, row = key_find(lq, h, &k, &slot);
+            if (row < 0) {
+                if (lq->nrows < LIVE_RESULT_ROWS) {
+                    row = lq->nrows++;
+                } else {
+                    row = lq->lru_tail;
+                    lq->dropped = true;
+                    lru_unlink(lq, row);
+                    key_remove(lq, row);
+                    json_decref(lq->rows[row]);
+                    lq->rows[row] = NULL;
+                    key_find(lq, h, &k, &slot); /* the deletion moved slots */
+                }
+                lq->slots[slot] = row + 1;
+                lq->key_hash[row] = h;
+                if (k.len > lq->key_cap[row]) {
+                    lq->key_cap[row] = (uint32_t)k.len;
+                    lq->key_bytes[row] = xrealloc(lq->key_bytes[row], k.len);
+                }
+                lq->key_len[row] = (uint32_t)k.len;
+                memcpy(lq->key_bytes[row], k.data, k.len);
+            } else {
+                lru_unlink(lq, row);
+            }
+            lru_push_head(lq, row);
+            lq->pend_batch[row] = b;
+            lq->pend_row[row] = r;
+            pending[row] = true;
+        }
+    }
+    textbuf_free(&k);
+    for (int row = 0; row < lq->nrows; row++) {
+        if (!pending[row])
+            continue;
+        json_decref(lq->rows[row]);
+        lq->rows[row] = row_json(lq->pend_batch[row], lq->pend_row[row], ncols);
     }
 }
 
@@ -357,7 +507,7 @@ static void view_clear(live_query *lq)
     lq->head = 0;
 }
 
-static void view_update(live_query *lq, batch *const *parts, int nparts)
+static void view_update(live_query *lq, batch *const *parts, int nparts, int64_t table_rows)
 {
     int ncols = lq->q->root->out.n;
     uint64_t n = 0;
@@ -397,32 +547,8 @@ static void view_update(live_query *lq, batch *const *parts, int nparts)
             }
         }
     } else {
-        if (!lq->key_index)
-            lq->key_index = json_object();
-        textbuf k;
-        textbuf_init(&k);
-        for (int p = 0; p < nparts; p++) {
-            const batch *b = parts[p];
-            for (uint32_t r = 0; r < b->nrows; r++) {
-                row_key(lq, b, r, &k);
-                json_t *at = json_object_getn(lq->key_index, k.data, k.len);
-                json_int_t i = at ? json_integer_value(at) : -1;
-                if (at && i < 0)
-                    continue; /* a key not shown */
-                if (!at) {
-                    i = lq->nrows < LIVE_RESULT_ROWS ? lq->nrows : -1;
-                    json_object_setn_new_nocheck(lq->key_index, k.data, k.len, json_integer(i));
-                    if (i < 0)
-                        continue;
-                    lq->nrows++;
-                } else {
-                    json_decref(lq->rows[i]);
-                }
-                lq->rows[i] = row_json(b, r, ncols);
-            }
-        }
-        textbuf_free(&k);
-        lq->total_rows = json_object_size(lq->key_index);
+        view_upsert(lq, parts, nparts, ncols);
+        lq->total_rows = table_rows > lq->nrows ? (uint64_t)table_rows : (uint64_t)lq->nrows;
     }
 }
 
@@ -431,15 +557,20 @@ static char *result_text(const live_query *lq, int64_t batch_id)
     const schema *s = &lq->q->root->out;
     json_t *cols = json_array(), *types = json_array(), *rows = json_array();
     for (int i = 0; i < s->n; i++) {
-        json_array_append_new(cols, json_string(s->fields[i].name));
+        json_array_append_new(cols, name_json(s, i));
         json_array_append_new(types, json_string(type_name(s->fields[i].type)));
     }
     for (int i = 0; i < lq->nrows; i++)
         json_array_append(rows, lq->rows[(lq->head + i) % LIVE_RESULT_ROWS]);
-    json_t *o = json_pack("{s:s, s:I, s:o, s:o, s:o, s:I, s:b}", "name", lq->name, "batchId",
-                          (json_int_t)batch_id, "columns", cols, "types", types, "rows", rows,
-                          "totalRows", (json_int_t)lq->total_rows, "truncated",
-                          lq->total_rows > (uint64_t)lq->nrows);
+    json_t *o = json_object();
+    json_object_set_new(o, "name", text_json(lq->name, strlen(lq->name)));
+    json_object_set_new(o, "batchId", json_integer(batch_id));
+    json_object_set_new(o, "columns", cols);
+    json_object_set_new(o, "types", types);
+    json_object_set_new(o, "rows", rows);
+    json_object_set_new(o, "totalRows", json_integer((json_int_t)lq->total_rows));
+    json_object_set_new(o, "truncated",
+                        json_boolean(lq->dropped || lq->total_rows > (uint64_t)lq->nrows));
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return text;
@@ -451,7 +582,7 @@ live_query *live_add(live *l, const query_plan *q, const char *id, const char *r
     lq->l = l;
     lq->q = q;
     lq->name = xstrdup(q->name);
-    json_t *nj = json_string(q->name);
+    json_t *nj = text_json(q->name, strlen(q->name));
     lq->name_json = json_dumps(nj, JSON_ENCODE_ANY);
     json_decref(nj);
     snprintf(lq->id, sizeof lq->id, "%s", id);
@@ -476,9 +607,10 @@ live_query *live_add(live *l, const query_plan *q, const char *id, const char *r
     return lq;
 }
 
-void live_publish_result(live_query *lq, int64_t batch_id, batch *const *parts, int nparts)
+void live_publish_result(live_query *lq, int64_t batch_id, batch *const *parts, int nparts,
+                         int64_t table_rows)
 {
-    view_update(lq, parts, nparts);
+    view_update(lq, parts, nparts, table_rows);
     rcstr *fresh = rcstr_take(result_text(lq, batch_id));
     live *l = lq->l;
     pthread_mutex_lock(&l->lock);
@@ -533,7 +665,7 @@ static live_query *find_query(live *l, const char *name)
 
 static void put_json_string(textbuf *b, const char *s)
 {
-    json_t *j = s ? json_string(s) : json_null();
+    json_t *j = s ? text_json(s, strlen(s)) : json_null();
     char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
     textbuf_puts(b, t ? t : "null");
     free(t);

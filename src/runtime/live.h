@@ -50,8 +50,14 @@ live_query *live_add(live *l, const query_plan *q, const char *id, const char *r
  * schema) into the query's result view, following its output mode
  * (docs/HTTP.md: complete replaces, update upserts by the grouping keys,
  * append keeps the last LIVE_RESULT_ROWS rows), and makes a `result` event.
- * Copies what it keeps; parts are not referenced after it returns. */
-void live_publish_result(live_query *lq, int64_t batch_id, batch *const *parts, int nparts);
+ * `table_rows` is the size of the whole result table when the caller knows
+ * it (update mode: the groups in the aggregation's state), else -1; it
+ * becomes totalRows in update mode, where the view tracks only the keys it
+ * shows (the first LIVE_RESULT_ROWS). Copies what it keeps; parts are not
+ * referenced after it returns. Cost: O(rows of the batch) in update mode,
+ * O(LIVE_RESULT_ROWS) otherwise. */
+void live_publish_result(live_query *lq, int64_t batch_id, batch *const *parts, int nparts,
+                         int64_t table_rows);
 
 /* Publishes one StreamingQueryProgress object (not consumed) and makes a
  * `progress` event. */
