@@ -938,7 +938,10 @@ static int run_one_batch(query_rt *r, bool *ran, eddy_error *err)
         if (console)
             pthread_mutex_unlock(&r->shared->console_lock);
         if (rc == 0 && r->lq)
-            live_publish_result(r->lq, r->batch_id, br.output.items, br.output.n);
+            live_publish_result(r->lq, r->batch_id, br.output.items, br.output.n,
+                                r->sagg  ? (int64_t)session_agg_nsessions(r->sagg)
+                                : r->agg ? (int64_t)hash_agg_ngroups(r->agg)
+                                         : -1);
     }
     free(br.output.items); /* borrowed from keep */
     list_free(&br.keep);
