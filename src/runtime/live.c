@@ -68,6 +68,7 @@ struct live_query {
     char *name_json;          /* the name as a JSON string literal */
     char id[40], run_id[40];
     char *chart_json;         /* the chart object (docs/HTTP.md) */
+    char *columns_json, *types_json; /* the result's column names and types */
     bool *is_key;             /* per result column */
     int nkeys;
 
@@ -84,7 +85,7 @@ struct live_query {
     /* The result view, owned by the query's thread. Rows are JSON arrays.
      * complete/update: rows[0..nrows); append: a ring of the last
      * LIVE_RESULT_ROWS rows, the oldest at `head`. */
-    json_t *rows[LIVE_RESULT_ROWS];
+    char *rows[LIVE_RESULT_ROWS];   /* JSON array texts */
     int nrows, head;
     uint64_t total_rows;
     /* Update mode with keys: the rows of the LIVE_RESULT_ROWS keys written
@@ -120,13 +121,15 @@ static void query_free(live_query *lq)
     free(lq->name);
     free(lq->name_json);
     free(lq->chart_json);
+    free(lq->columns_json);
+    free(lq->types_json);
     free(lq->is_key);
     free(lq->exception);
     rcstr_unref(lq->result);
     for (int i = 0; i < LIVE_PROGRESS_KEEP; i++)
         rcstr_unref(lq->progress[i]);
     for (int i = 0; i < lq->nrows; i++)
-        json_decref(lq->rows[i]);
+        free(lq->rows[i]);
     for (int i = 0; i < LIVE_RESULT_ROWS; i++)
         free(lq->key_bytes[i]);
     free(lq);
@@ -287,76 +290,155 @@ static json_t *choose_chart(const query_plan *q, const bool *is_key)
 
 /* ---- result views ------------------------------------------------------ */
 
+/* Length of the valid UTF-8 sequence at p (n bytes left), or 0 (RFC 3629:
+ * no overlongs, no surrogates, nothing above U+10FFFF). */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+            return 0;
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
+            return 0;
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+            return 0;
+        if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+/* Appends p (n bytes) as a JSON string literal; each byte of an invalid
+ * UTF-8 sequence becomes U+FFFD. */
+static void put_json_text(textbuf *b, const char *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)p;
+    textbuf_putc(b, '"');
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i; /* bytes that go out as they are */
+        while (run < n && u[run] >= 0x20 && u[run] < 0x80 && u[run] != '"' && u[run] != '\\')
+            run++;
+        if (run > i) {
+            textbuf_put(b, p + i, run - i);
+            i = run;
+            continue;
+        }
+        unsigned c = u[i];
+        if (c == '"' || c == '\\') {
+            char esc[2] = {'\\', (char)c};
+            textbuf_put(b, esc, 2);
+            i++;
+        } else if (c < 0x20) {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            textbuf_put(b, esc, 6);
+            i++;
+        } else {
+            size_t len = utf8_seq(u + i, n - i);
+            if (len) {
+                textbuf_put(b, p + i, len);
+                i += len;
+            } else {
+                textbuf_puts(b, "\xEF\xBF\xBD");
+                i++;
+            }
+        }
+    }
+    textbuf_putc(b, '"');
+}
+
 static json_t *text_json(const char *p, size_t n)
 {
     json_t *j = json_stringn(p, n);
     if (j)
         return j;
-    /* Not UTF-8: each byte of an invalid sequence becomes U+FFFD. */
     textbuf b;
     textbuf_init(&b);
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)p[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        json_t *probe = len && i + len <= n ? json_stringn(p + i, len) : NULL;
-        if (probe) {
-            textbuf_put(&b, p + i, len);
-            json_decref(probe);
-            i += len;
-        } else {
-            textbuf_puts(&b, "\xEF\xBF\xBD");
-            i++;
-        }
-    }
-    j = json_stringn(b.data ? b.data : "", b.len);
+    put_json_text(&b, p, n);
+    j = json_loadb(b.data, b.len, JSON_DECODE_ANY, NULL);
     textbuf_free(&b);
     return j;
 }
 
-static json_t *cell_json(const value *v)
+/* Appends one cell as JSON (docs/HTTP.md): numbers for int, bigint and
+ * double (Java's shortest form, as Spark prints them; NaN and infinities
+ * as strings), strings for text, timestamps and dates, {start, end} for a
+ * window. */
+static void put_cell(textbuf *b, const value *v)
 {
     char buf[64];
-    if (v->is_null)
-        return json_null();
+    int n;
+    if (v->is_null) {
+        textbuf_puts(b, "null");
+        return;
+    }
     switch (v->type) {
     case TYPE_BOOLEAN:
-        return json_boolean(v->v.b);
+        textbuf_puts(b, v->v.b ? "true" : "false");
+        return;
     case TYPE_INT:
-        return json_integer(v->v.i32);
+        n = snprintf(buf, sizeof buf, "%d", (int)v->v.i32);
+        break;
     case TYPE_BIGINT:
-        return json_integer(v->v.i64);
+        n = snprintf(buf, sizeof buf, "%lld", (long long)v->v.i64);
+        break;
     case TYPE_DOUBLE:
-        if (isfinite(v->v.f64))
-            return json_real(v->v.f64);
-        return json_string(isnan(v->v.f64) ? "NaN" : v->v.f64 > 0 ? "Infinity" : "-Infinity");
+        n = double_to_text(v->v.f64, buf);
+        if (!isfinite(v->v.f64)) {
+            put_json_text(b, buf, (size_t)n);
+            return;
+        }
+        break;
     case TYPE_STRING:
-        return text_json(v->v.s.ptr, v->v.s.len);
+        put_json_text(b, v->v.s.ptr, v->v.s.len);
+        return;
     case TYPE_TIMESTAMP:
-        ts_format(v->v.i64, buf);
-        return json_string(buf);
+        n = ts_format(v->v.i64, buf);
+        put_json_text(b, buf, (size_t)n);
+        return;
     case TYPE_DATE:
-        date_format(v->v.i32, buf);
-        return json_string(buf);
-    case TYPE_WINDOW: {
-        char a[32], b[32];
-        ts_format(v->v.w.start, a);
-        ts_format(v->v.w.end, b);
-        return json_pack("{s:s,s:s}", "start", a, "end", b);
-    }
+        n = date_format(v->v.i32, buf);
+        put_json_text(b, buf, (size_t)n);
+        return;
+    case TYPE_WINDOW:
+        textbuf_puts(b, "{\"start\":");
+        n = ts_format(v->v.w.start, buf);
+        put_json_text(b, buf, (size_t)n);
+        textbuf_puts(b, ",\"end\":");
+        n = ts_format(v->v.w.end, buf);
+        put_json_text(b, buf, (size_t)n);
+        textbuf_putc(b, '}');
+        return;
     default:
-        return json_null();
+        textbuf_puts(b, "null");
+        return;
     }
+    textbuf_put(b, buf, (size_t)n);
 }
 
-static json_t *row_json(const batch *b, uint32_t r, int ncols)
+/* Row r of b as a JSON array text (malloc'd). */
+static char *row_text(const batch *b, uint32_t r, int ncols)
 {
-    json_t *row = json_array();
+    textbuf t;
+    textbuf_init(&t);
+    textbuf_putc(&t, '[');
     for (int c = 0; c < ncols; c++) {
+        if (c)
+            textbuf_putc(&t, ',');
         value v = column_get(&b->cols[c], r);
-        json_array_append_new(row, cell_json(&v));
+        put_cell(&t, &v);
     }
-    return row;
+    textbuf_putc(&t, ']');
+    return t.data;
 }
 
 /* The key of row r of b in update mode: the key columns' values as bytes
@@ -469,7 +551,7 @@ static void view_upsert(live_query *lq, batch *const *parts, int nparts, int nco
                     lq->dropped = true;
                     lru_unlink(lq, row);
                     key_remove(lq, row);
-                    json_decref(lq->rows[row]);
+                    free(lq->rows[row]);
                     lq->rows[row] = NULL;
                     key_find(lq, h, &k, &slot); /* the deletion moved slots */
                 }
@@ -494,15 +576,15 @@ static void view_upsert(live_query *lq, batch *const *parts, int nparts, int nco
     for (int row = 0; row < lq->nrows; row++) {
         if (!pending[row])
             continue;
-        json_decref(lq->rows[row]);
-        lq->rows[row] = row_json(lq->pend_batch[row], lq->pend_row[row], ncols);
+        free(lq->rows[row]);
+        lq->rows[row] = row_text(lq->pend_batch[row], lq->pend_row[row], ncols);
     }
 }
 
 static void view_clear(live_query *lq)
 {
     for (int i = 0; i < lq->nrows; i++)
-        json_decref(lq->rows[i]);
+        free(lq->rows[i]);
     lq->nrows = 0;
     lq->head = 0;
 }
@@ -521,7 +603,7 @@ static void view_update(live_query *lq, batch *const *parts, int nparts, int64_t
         lq->total_rows = n;
         for (int p = 0; p < nparts && lq->nrows < LIVE_RESULT_ROWS; p++)
             for (uint32_t r = 0; r < parts[p]->nrows && lq->nrows < LIVE_RESULT_ROWS; r++)
-                lq->rows[lq->nrows++] = row_json(parts[p], r, ncols);
+                lq->rows[lq->nrows++] = row_text(parts[p], r, ncols);
     } else if (mode == OUTPUT_APPEND) {
         /* Only the batch's last LIVE_RESULT_ROWS rows can stay. */
         uint64_t skip = n > LIVE_RESULT_ROWS ? n - LIVE_RESULT_ROWS : 0;
@@ -536,11 +618,11 @@ static void view_update(live_query *lq, batch *const *parts, int nparts, int64_t
             r = (uint32_t)skip;
             skip = 0;
             for (; r < b->nrows; r++) {
-                json_t *row = row_json(b, r, ncols);
+                char *row = row_text(b, r, ncols);
                 if (lq->nrows < LIVE_RESULT_ROWS) {
                     lq->rows[(lq->head + lq->nrows++) % LIVE_RESULT_ROWS] = row;
                 } else {
-                    json_decref(lq->rows[lq->head]);
+                    free(lq->rows[lq->head]);
                     lq->rows[lq->head] = row;
                     lq->head = (lq->head + 1) % LIVE_RESULT_ROWS;
                 }
@@ -554,26 +636,30 @@ static void view_update(live_query *lq, batch *const *parts, int nparts, int64_t
 
 static char *result_text(const live_query *lq, int64_t batch_id)
 {
-    const schema *s = &lq->q->root->out;
-    json_t *cols = json_array(), *types = json_array(), *rows = json_array();
-    for (int i = 0; i < s->n; i++) {
-        json_array_append_new(cols, name_json(s, i));
-        json_array_append_new(types, json_string(type_name(s->fields[i].type)));
+    char num[32];
+    textbuf b;
+    textbuf_init(&b);
+    textbuf_puts(&b, "{\"name\":");
+    textbuf_puts(&b, lq->name_json);
+    snprintf(num, sizeof num, "%lld", (long long)batch_id);
+    textbuf_puts(&b, ",\"batchId\":");
+    textbuf_puts(&b, num);
+    textbuf_puts(&b, ",\"columns\":");
+    textbuf_puts(&b, lq->columns_json);
+    textbuf_puts(&b, ",\"types\":");
+    textbuf_puts(&b, lq->types_json);
+    textbuf_puts(&b, ",\"rows\":[");
+    for (int i = 0; i < lq->nrows; i++) {
+        if (i)
+            textbuf_putc(&b, ',');
+        textbuf_puts(&b, lq->rows[(lq->head + i) % LIVE_RESULT_ROWS]);
     }
-    for (int i = 0; i < lq->nrows; i++)
-        json_array_append(rows, lq->rows[(lq->head + i) % LIVE_RESULT_ROWS]);
-    json_t *o = json_object();
-    json_object_set_new(o, "name", text_json(lq->name, strlen(lq->name)));
-    json_object_set_new(o, "batchId", json_integer(batch_id));
-    json_object_set_new(o, "columns", cols);
-    json_object_set_new(o, "types", types);
-    json_object_set_new(o, "rows", rows);
-    json_object_set_new(o, "totalRows", json_integer((json_int_t)lq->total_rows));
-    json_object_set_new(o, "truncated",
-                        json_boolean(lq->dropped || lq->total_rows > (uint64_t)lq->nrows));
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    return text;
+    snprintf(num, sizeof num, "%llu", (unsigned long long)lq->total_rows);
+    textbuf_puts(&b, "],\"totalRows\":");
+    textbuf_puts(&b, num);
+    textbuf_puts(&b, ",\"truncated\":");
+    textbuf_puts(&b, lq->dropped || lq->total_rows > (uint64_t)lq->nrows ? "true}" : "false}");
+    return b.data;
 }
 
 live_query *live_add(live *l, const query_plan *q, const char *id, const char *run_id)
@@ -589,6 +675,16 @@ live_query *live_add(live *l, const query_plan *q, const char *id, const char *r
     snprintf(lq->run_id, sizeof lq->run_id, "%s", run_id);
     lq->is_key = xcalloc((size_t)q->root->out.n + 1, sizeof *lq->is_key);
     lq->nkeys = live_key_columns(q, lq->is_key);
+    const schema *rs = &q->root->out;
+    json_t *cols = json_array(), *types = json_array();
+    for (int i = 0; i < rs->n; i++) {
+        json_array_append_new(cols, name_json(rs, i));
+        json_array_append_new(types, json_string(type_name(rs->fields[i].type)));
+    }
+    lq->columns_json = json_dumps(cols, JSON_COMPACT);
+    lq->types_json = json_dumps(types, JSON_COMPACT);
+    json_decref(cols);
+    json_decref(types);
     json_t *chart = choose_chart(q, lq->is_key);
     lq->chart_json = json_dumps(chart, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(chart);

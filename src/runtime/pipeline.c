@@ -127,6 +127,9 @@ int eddy_pipeline_run(eddy_pipeline *p, const eddy_run_options *opts, eddy_error
     shared.shuffle_partitions = shuffle_partitions(&p->bound.settings, err);
     if (shared.shuffle_partitions < 0)
         return -EDDY_USAGE;
+    /* A bad --ui-host is a usage error before anything is opened or made. */
+    if (opts->ui && http_check(opts->ui_host, opts->ui_port, err) != 0)
+        return -EDDY_USAGE;
     if (opts->progress_path) {
         shared.progress = fopen(opts->progress_path, "a");
         if (!shared.progress)

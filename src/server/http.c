@@ -21,6 +21,7 @@
 #include "server/assets.h"
 
 #define KEEPALIVE_MS 15000 /* an event stream's comment line after this silence */
+#define WAIT_SLICE_MS 1000 /* how often a waiting stream checks its client is there */
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -82,9 +83,20 @@ static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, 
 typedef struct event_stream {
     http_server *s;
     live_cursor *cursor;
+    int fd;             /* the connection's socket, to notice a client gone */
     char *pending;      /* formatted events not yet handed to MHD */
     size_t len, off;
 } event_stream;
+
+/* The client closed its end (EOF or an error on a non-blocking peek). */
+static bool peer_closed(int fd)
+{
+    if (fd < 0)
+        return false;
+    char byte;
+    ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -97,14 +109,22 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         memcpy(buf, hello, n);
         return (ssize_t)n;
     }
+    int waited_ms = 0;
     while (es->off == es->len) {
         free(es->pending);
         es->pending = NULL;
         es->len = es->off = 0;
-        int rc = live_cursor_next(es->cursor, KEEPALIVE_MS, &es->pending, &es->len);
+        int rc = live_cursor_next(es->cursor, WAIT_SLICE_MS, &es->pending, &es->len);
         if (rc < 0)
             return MHD_CONTENT_READER_END_OF_STREAM;
-        if (rc == 0) {
+        if (rc > 0)
+            break;
+        /* Nothing new: a client that went away frees its slot now, not at
+         * the next event. */
+        if (peer_closed(es->fd))
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        waited_ms += WAIT_SLICE_MS;
+        if (waited_ms >= KEEPALIVE_MS) {
             static const char ping[] = ": keep-alive\n\n";
             size_t n = sizeof ping - 1 < max ? sizeof ping - 1 : max;
             memcpy(buf, ping, n);
@@ -135,6 +155,9 @@ static enum MHD_Result open_stream(http_server *s, struct MHD_Connection *c)
     event_stream *es = xcalloc(1, sizeof *es);
     es->s = s;
     es->cursor = live_cursor_new(s->l);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    es->fd = ci ? ci->connect_fd : -1;
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, es,
                                           stream_free);
@@ -162,7 +185,9 @@ static const eddy_asset *find_asset(const char *url)
     return NULL;
 }
 
-/* /api/v1/queries/<name>/progress|result */
+/* /api/v1/queries/<name>/progress|result. The name is everything before
+ * the last segment: MHD has already decoded %2F, and a quoted SQL name may
+ * hold '/'. Nothing here touches a file, so any name is safe to look up. */
 static enum MHD_Result query_route(http_server *s, struct MHD_Connection *c, const char *rest)
 {
     const char *slash = strrchr(rest, '/');
@@ -170,7 +195,7 @@ static enum MHD_Result query_route(http_server *s, struct MHD_Connection *c, con
         return respond_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint");
     char name[256];
     size_t n = (size_t)(slash - rest);
-    if (n >= sizeof name || memchr(rest, '/', n))
+    if (n >= sizeof name)
         return respond_error(c, MHD_HTTP_NOT_FOUND, "no such query");
     memcpy(name, rest, n);
     name[n] = 0;
@@ -276,9 +301,8 @@ static int listen_on(const char *host, int port, int *bound_port)
     return fd;
 }
 
-int http_start(live *l, const char *host, int port, http_server **out, eddy_error *err)
+int http_check(const char *host, int port, eddy_error *err)
 {
-    *out = NULL;
     struct sockaddr_storage ss;
     socklen_t sslen;
     if (port < 0 || port > 65535)
@@ -286,6 +310,15 @@ int http_start(live *l, const char *host, int port, http_server **out, eddy_erro
     if (parse_host(host, &ss, &sslen, 0) != 0)
         return err_set(err, EDDY_USAGE,
                        "web UI: --ui-host expects an IP address or localhost, got '%s'", host);
+    return 0;
+}
+
+int http_start(live *l, const char *host, int port, http_server **out, eddy_error *err)
+{
+    *out = NULL;
+    int rc = http_check(host, port, err);
+    if (rc)
+        return rc;
     const char *shown = host ? host : "127.0.0.1";
     int fd = -1, bound = 0, tries = port == 0 ? 1 : HTTP_PORT_RETRIES + 1, e = 0;
     for (int i = 0; i < tries && port + i <= 65535; i++) {

@@ -17,6 +17,10 @@
 
 typedef struct http_server http_server;
 
+/* Checks host and port as http_start would, without binding: 0, or
+ * -EDDY_USAGE with err naming the bad value. */
+int http_check(const char *host, int port, eddy_error *err);
+
 /* Starts serving live view l on host:port. host is an IPv4 or IPv6 literal
  * or "localhost" (NULL: 127.0.0.1). port 0 takes any free port; a busy port
  * makes it try the next ones, up to HTTP_PORT_RETRIES more. On success
