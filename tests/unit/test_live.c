@@ -1161,6 +1161,25 @@ static void test_cells(void **unused)
     assert_true(json_is_real(json_array_get(row0, 2)));
 }
 
+/* Doubles come out in Java's shortest form (as Spark prints them), not
+ * printf's 17 digits: 0.1, not 0.10000000000000001. */
+static void test_cells_double_text(void **unused)
+{
+    fx *x = bind_sink("q", ", outputMode = 'append'", "SELECT d FROM s");
+    live *l = new_live();
+    live_query *lq = live_add(l, plan(x), "id", "run");
+    batch *b = rows_new(plan(x), 4);
+    set_double(b, 0, 0, 0.1);
+    set_double(b, 0, 1, 1e300);
+    set_double(b, 0, 2, 100.0);
+    set_double(b, 0, 3, -2.5e-7);
+    publish1(lq, 0, b);
+    size_t len;
+    char *text = live_result_json(l, "q", &len);
+    assert_non_null(strstr(text, "\"rows\":[[0.1],[1.0E300],[100.0],[-2.5E-7]]"));
+    free(text);
+}
+
 /* Checks that string s (n bytes) is shown as the UTF-8 text `want`. */
 static void assert_string_cell(const json_t *cell, const char *want, size_t wlen)
 {
@@ -1799,6 +1818,7 @@ int main(void)
         cmocka_unit_test_teardown(test_result_update_without_keys, teardown),
         cmocka_unit_test_teardown(test_result_append_keeps_last_rows, teardown),
         cmocka_unit_test_teardown(test_cells, teardown),
+        cmocka_unit_test_teardown(test_cells_double_text, teardown),
         cmocka_unit_test_teardown(test_cells_invalid_utf8, teardown),
         cmocka_unit_test_teardown(test_cells_html_and_escapes, teardown),
         cmocka_unit_test_teardown(test_invalid_utf8_names, teardown),
