@@ -102,6 +102,10 @@ struct live_query {
     const batch *pend_batch[LIVE_RESULT_ROWS];
     uint32_t pend_row[LIVE_RESULT_ROWS];
     bool dropped;             /* some key written is not shown */
+    uint64_t seq[LIVE_RESULT_ROWS]; /* rows are shown in this order: when the
+                                       key came into the view */
+    uint64_t next_seq;
+    bool upsert;              /* the view is kept by view_upsert */
 };
 
 live *live_new(void)
@@ -516,43 +520,47 @@ static void lru_unlink(live_query *lq, int row)
         lq->lru_tail = p;
 }
 
-static void lru_push_head(live_query *lq, int row)
-{
-    lq->lru_prev[row] = -1;
-    lq->lru_next[row] = lq->lru_head;
-    if (lq->lru_head >= 0)
-        lq->lru_prev[lq->lru_head] = row;
-    lq->lru_head = row;
-    if (lq->lru_tail < 0)
-        lq->lru_tail = row;
-}
-
-/* Upserts the batch's rows by key. A key not shown takes a free row, or the
- * row of the key written longest ago (its place in the table too). Rows are
- * turned into JSON once, at the end, for the rows the batch last wrote. */
+/* Upserts the batch's rows by key, keeping the rows of the
+ * LIVE_RESULT_ROWS keys written most recently. The batch is read from its
+ * last row back, so each key's last row is met first and the scan ends
+ * once that many keys are taken: whatever was written before them could
+ * not stay. A key not shown takes a free row, or the row of the shown key
+ * written longest ago (its place in the table too). Rows are turned into
+ * JSON once, at the end. */
 static void view_upsert(live_query *lq, batch *const *parts, int nparts, int ncols)
 {
     if (lq->nrows == 0)
         lq->lru_head = lq->lru_tail = -1;
-    bool pending[LIVE_RESULT_ROWS] = {false};
+    bool touched[LIVE_RESULT_ROWS] = {false};
+    int ntouched = 0, t_head = -1, t_tail = -1; /* the batch's keys, newest first */
+    int fresh[LIVE_RESULT_ROWS], nfresh = 0;   /* keys new to the view, newest first */
+    lq->upsert = true;
     textbuf k;
     textbuf_init(&k);
-    for (int p = 0; p < nparts; p++) {
+    for (int p = nparts - 1; p >= 0; p--) {
         const batch *b = parts[p];
-        for (uint32_t r = 0; r < b->nrows; r++) {
+        for (uint32_t r = b->nrows; r-- > 0;) {
+            if (ntouched == LIVE_RESULT_ROWS) {
+                lq->dropped = true; /* older rows of this batch are not shown */
+                goto done;
+            }
             row_key(lq, b, r, &k);
             uint64_t h = XXH3_64bits(k.data, k.len);
             int slot, row = key_find(lq, h, &k, &slot);
-            if (row < 0) {
+            if (row >= 0 && touched[row])
+                continue; /* a later row of this batch wrote this key */
+            if (row >= 0) {
+                lru_unlink(lq, row);
+            } else {
                 if (lq->nrows < LIVE_RESULT_ROWS) {
                     row = lq->nrows++;
                 } else {
+                    /* Untouched rows are all in the old list, and some are
+                     * left: fewer than LIVE_RESULT_ROWS are touched. */
                     row = lq->lru_tail;
                     lq->dropped = true;
                     lru_unlink(lq, row);
                     key_remove(lq, row);
-                    free(lq->rows[row]);
-                    lq->rows[row] = NULL;
                     key_find(lq, h, &k, &slot); /* the deletion moved slots */
                 }
                 lq->slots[slot] = row + 1;
@@ -563,18 +571,39 @@ static void view_upsert(live_query *lq, batch *const *parts, int nparts, int nco
                 }
                 lq->key_len[row] = (uint32_t)k.len;
                 memcpy(lq->key_bytes[row], k.data, k.len);
-            } else {
-                lru_unlink(lq, row);
+                fresh[nfresh++] = row;
             }
-            lru_push_head(lq, row);
+            /* Append to the batch's list: later rows were met first. */
+            lq->lru_prev[row] = t_tail;
+            lq->lru_next[row] = -1;
+            if (t_tail >= 0)
+                lq->lru_next[t_tail] = row;
+            else
+                t_head = row;
+            t_tail = row;
+            touched[row] = true;
+            ntouched++;
             lq->pend_batch[row] = b;
             lq->pend_row[row] = r;
-            pending[row] = true;
         }
     }
+done:
     textbuf_free(&k);
+    /* New keys go after the ones shown, in the order of their last rows. */
+    for (int j = 0; j < nfresh; j++)
+        lq->seq[fresh[j]] = lq->next_seq + (uint64_t)(nfresh - 1 - j);
+    lq->next_seq += (uint64_t)nfresh;
+    /* The batch's keys, newest first, then the older ones. */
+    if (t_head >= 0) {
+        lq->lru_next[t_tail] = lq->lru_head;
+        if (lq->lru_head >= 0)
+            lq->lru_prev[lq->lru_head] = t_tail;
+        else
+            lq->lru_tail = t_tail;
+        lq->lru_head = t_head;
+    }
     for (int row = 0; row < lq->nrows; row++) {
-        if (!pending[row])
+        if (!touched[row])
             continue;
         free(lq->rows[row]);
         lq->rows[row] = row_text(lq->pend_batch[row], lq->pend_row[row], ncols);
@@ -634,6 +663,13 @@ static void view_update(live_query *lq, batch *const *parts, int nparts, int64_t
     }
 }
 
+static int by_seq(const void *a, const void *b, void *ctx)
+{
+    const live_query *lq = ctx;
+    uint64_t x = lq->seq[*(const int *)a], y = lq->seq[*(const int *)b];
+    return (x > y) - (x < y);
+}
+
 static char *result_text(const live_query *lq, int64_t batch_id)
 {
     char num[32];
@@ -649,10 +685,15 @@ static char *result_text(const live_query *lq, int64_t batch_id)
     textbuf_puts(&b, ",\"types\":");
     textbuf_puts(&b, lq->types_json);
     textbuf_puts(&b, ",\"rows\":[");
+    int order[LIVE_RESULT_ROWS];
+    for (int i = 0; i < lq->nrows; i++)
+        order[i] = (lq->head + i) % LIVE_RESULT_ROWS;
+    if (lq->upsert)
+        qsort_r(order, (size_t)lq->nrows, sizeof order[0], by_seq, (void *)lq);
     for (int i = 0; i < lq->nrows; i++) {
         if (i)
             textbuf_putc(&b, ',');
-        textbuf_puts(&b, lq->rows[(lq->head + i) % LIVE_RESULT_ROWS]);
+        textbuf_puts(&b, lq->rows[order[i]]);
     }
     snprintf(num, sizeof num, "%llu", (unsigned long long)lq->total_rows);
     textbuf_puts(&b, "],\"totalRows\":");
@@ -714,14 +755,15 @@ void live_publish_result(live_query *lq, int64_t batch_id, batch *const *parts, 
     lq->result = fresh;
     lq->result_batch = batch_id;
     lq->result_version++;
-    bump(l);
+    /* No wake-up: the batch's progress report follows and wakes the event
+     * streams for both (one send, not two, under the rate limit). */
     pthread_mutex_unlock(&l->lock);
     rcstr_unref(old);
 }
 
-void live_publish_progress(live_query *lq, const json_t *progress)
+void live_publish_progress(live_query *lq, char *text)
 {
-    rcstr *fresh = rcstr_take(json_dumps(progress, JSON_COMPACT | JSON_PRESERVE_ORDER));
+    rcstr *fresh = rcstr_take(text);
     live *l = lq->l;
     pthread_mutex_lock(&l->lock);
     rcstr **slot = &lq->progress[lq->nprogress % LIVE_PROGRESS_KEEP];
@@ -917,8 +959,11 @@ static void put_event(textbuf *b, const char *event, const char *data, size_t le
 int live_cursor_next(live_cursor *c, int wait_ms, char **out, size_t *len)
 {
     live *l = c->l;
+    pthread_mutex_lock(&l->lock);
+    bool closing = l->closed;
+    pthread_mutex_unlock(&l->lock);
     int64_t since = mono_us() - c->last_send_us;
-    if (c->last_send_us && since < SEND_INTERVAL_MS * 1000) {
+    if (!closing && c->last_send_us && since < SEND_INTERVAL_MS * 1000) {
         struct timespec ts = {0, (long)(SEND_INTERVAL_MS * 1000 - since) * 1000};
         nanosleep(&ts, NULL);
     }
@@ -984,7 +1029,10 @@ int live_cursor_next(live_cursor *c, int wait_ms, char **out, size_t *len)
     }
     pthread_mutex_unlock(&l->lock);
 
-    textbuf b = status;
+    /* Status last: a client that stops reading at STOPPED or FAILED has
+     * the query's last progress and result by then. */
+    textbuf b;
+    textbuf_init(&b);
     for (int i = 0; i < nrefs; i++) {
         if (kinds[i] == 0) {
             textbuf_puts(&b, "event: progress\ndata: {\"name\":");
@@ -1000,6 +1048,9 @@ int live_cursor_next(live_cursor *c, int wait_ms, char **out, size_t *len)
     free(refs);
     free(kinds);
     free(owner);
+    if (status.len)
+        textbuf_put(&b, status.data, status.len);
+    textbuf_free(&status);
     if (b.len == 0) {
         textbuf_free(&b);
         return closed ? -1 : 0;

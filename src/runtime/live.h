@@ -53,15 +53,18 @@ live_query *live_add(live *l, const query_plan *q, const char *id, const char *r
  * `table_rows` is the size of the whole result table when the caller knows
  * it (update mode: the groups in the aggregation's state), else -1; it
  * becomes totalRows in update mode, where the view tracks only the keys it
- * shows (the first LIVE_RESULT_ROWS). Copies what it keeps; parts are not
+ * shows. The event waits for the batch's progress (live_publish_progress),
+ * so both go out in one send. Copies what it keeps; parts are not
  * referenced after it returns. Cost: O(rows of the batch) in update mode,
  * O(LIVE_RESULT_ROWS) otherwise. */
 void live_publish_result(live_query *lq, int64_t batch_id, batch *const *parts, int nparts,
                          int64_t table_rows);
 
-/* Publishes one StreamingQueryProgress object (not consumed) and makes a
- * `progress` event. */
-void live_publish_progress(live_query *lq, const json_t *progress);
+/* Publishes one StreamingQueryProgress as compact JSON text (`text`,
+ * malloc'd, e.g. by json_dumps; ownership passes to the view) and makes a
+ * `progress` event. This is what wakes event streams after a batch: the
+ * batch's result (live_publish_result, called before) goes out with it. */
+void live_publish_progress(live_query *lq, char *text);
 
 /* Sets the status; `exception` is the error text for LIVE_FAILED (copied),
  * else NULL. Makes a `status` event. */

@@ -786,16 +786,19 @@ static void report_progress(query_rt *r, const batch_run *br, int64_t batch_id,
     snprintf(sink_desc, sizeof sink_desc, "%sSink[%s]", r->q->sink->name, r->q->name);
     json_object_set_new(p, "sink", json_pack("{s:s,s:I}", "description", sink_desc,
                                              "numOutputRows", (json_int_t)out_rows));
+    /* Serialised once, for the --progress file and the web UI. */
+    char *line = r->shared->progress || r->lq ? json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER)
+                                              : NULL;
     if (r->shared->progress) {
-        char *line = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
         pthread_mutex_lock(&r->shared->progress_lock);
         fprintf(r->shared->progress, "%s\n", line);
         fflush(r->shared->progress);
         pthread_mutex_unlock(&r->shared->progress_lock);
-        free(line);
     }
     if (r->lq)
-        live_publish_progress(r->lq, p);
+        live_publish_progress(r->lq, line); /* takes it */
+    else
+        free(line);
     json_decref(p);
     if (!end_offset)
         log_info("query '%s': batch %lld: no-data batch for watermark %lld ms in %.1f ms",
