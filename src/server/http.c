@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,6 +90,16 @@ typedef struct event_stream {
     size_t len, off;
 } event_stream;
 
+/* Bytes written to the socket that the client has not acknowledged yet
+ * (SIOCOUTQ), or 0 when unknown. */
+static int unsent_bytes(int fd)
+{
+    int n = 0;
+    if (fd < 0 || ioctl(fd, SIOCOUTQ, &n) != 0)
+        return 0;
+    return n;
+}
+
 /* The client closed its end (EOF or an error on a non-blocking peek). */
 static bool peer_closed(int fd)
 {
@@ -117,8 +129,14 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         int rc = live_cursor_next(es->cursor, WAIT_SLICE_MS, &es->pending, &es->len);
         if (rc < 0)
             return MHD_CONTENT_READER_END_OF_STREAM;
-        if (rc > 0)
+        if (rc > 0) {
+            if (unsent_bytes(es->fd) > HTTP_SLOW_CLIENT_BYTES) {
+                log_debug("web UI: dropping an event stream whose client has %d bytes unread",
+                          unsent_bytes(es->fd));
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+            }
             break;
+        }
         /* Nothing new: a client that went away frees its slot now, not at
          * the next event. */
         if (peer_closed(es->fd))

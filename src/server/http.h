@@ -12,6 +12,8 @@
                                   spark.port.maxRetries) */
 #define HTTP_MAX_CONNECTIONS 64
 #define HTTP_MAX_EVENT_STREAMS 32 /* more get 503 */
+#define HTTP_SLOW_CLIENT_BYTES (1 << 20) /* an event stream whose client has
+                                  this much sent but unread is dropped */
 #define HTTP_IDLE_TIMEOUT_S 30 /* a connection that moves no byte for this long
                                   (a stalled event stream too) is closed */
 

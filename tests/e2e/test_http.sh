@@ -486,6 +486,10 @@ EOF
       sport=$(head -1 stall.port)
       q=$(ss -tnH "( sport = :$port and dport = :$sport )" 2>/dev/null | awk '{ print $3 }' | head -1)
       check "the stalled client really is stalled (${q:-?} bytes queued)" [ "${q:-0}" -gt 500000 ]
+      # More than 1 MiB unread: the server drops it (closes its end).
+      stall_state() { ss -tnH "( sport = :$port and dport = :$sport )" 2>/dev/null | awk '{ print $1 }' | head -1; }
+      check "the stalled client is dropped by the server ($(stall_state))" \
+        until_ok 10 eval '[ "$(stall_state)" != ESTAB ]'
     fi
     check "a reading client gets the last result while another is stalled" \
       until_ok 5 has_event sse_c.txt '.event == "result" and .data.name == "top" and .data.batchId == 9'
