@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what eddy needs to build (and, with --test, to run its tests),
+# Installs what eddy needs to build (and, with --test, to run its tests:
+# chromium, kcat, playwright-core),
 # when missing: Debian packages through apt, and the web UI's JavaScript
 # packages from the npm registry (web/package-lock.json: Chart.js, embedded
 # in the binary at build time; tests/browser/package-lock.json:
@@ -11,9 +12,9 @@ test_deps=0
 [ "${1:-}" = "--test" ] && test_deps=1
 
 pkgs=(build-essential cmake pkg-config libxxhash-dev libjansson-dev libcmocka-dev
-      libmicrohttpd-dev clang libclang-rt-14-dev mawk jq valgrind curl)
+      libmicrohttpd-dev librdkafka-dev clang libclang-rt-14-dev mawk jq valgrind curl)
 command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
-[ $test_deps -eq 1 ] && pkgs+=(chromium)
+[ $test_deps -eq 1 ] && pkgs+=(chromium kcat)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
