@@ -215,6 +215,51 @@ int live_key_columns(const query_plan *q, bool *is_key)
     return n;
 }
 
+/* The grouping key that output column `col` of node n shows as it is (a
+ * bare reference, or the start or end of a window key, which fixes the
+ * window), or -1. */
+static int shown_key(const query_plan *q, const plan_node *n, int col)
+{
+    if (!n)
+        return -1;
+    if (n == q->agg)
+        return col < n->nkeys ? col : -1;
+    switch (n->kind) {
+    case PLAN_PROJECT: {
+        if (col >= n->nexprs)
+            return -1;
+        const expr *e = n->exprs[col];
+        if (e->kind == EXPR_FIELD && e->nargs == 1 && e->args[0]->type == TYPE_WINDOW)
+            e = e->args[0];
+        if (e->kind == EXPR_COLUMN || e->kind == EXPR_AGG_REF)
+            return shown_key(q, n->child, e->column);
+        return -1;
+    }
+    case PLAN_FILTER:
+    case PLAN_SORT:
+    case PLAN_LIMIT:
+        return shown_key(q, n->child, col);
+    default:
+        return -1;
+    }
+}
+
+bool live_keys_identify_rows(const query_plan *q)
+{
+    if (!q->agg || q->agg->dedup || q->agg->nkeys == 0 || q->agg->nkeys > 64)
+        return false;
+    bool covered[64] = {false};
+    for (int i = 0; i < q->root->out.n; i++) {
+        int k = shown_key(q, q->root, i);
+        if (k >= 0)
+            covered[k] = true;
+    }
+    for (int k = 0; k < q->agg->nkeys; k++)
+        if (!covered[k])
+            return false;
+    return true;
+}
+
 static json_t *text_json(const char *p, size_t n);
 
 /* A column name as JSON (names are bytes from the SQL file: not always
@@ -403,6 +448,19 @@ static void put_cell(textbuf *b, const value *v)
         }
         break;
     case TYPE_STRING:
+        if (v->v.s.len > LIVE_CELL_BYTES) {
+            /* Cut at a character boundary, marked with an ellipsis. */
+            size_t cut = LIVE_CELL_BYTES;
+            while (cut > 0 && ((unsigned char)v->v.s.ptr[cut] & 0xC0) == 0x80)
+                cut--;
+            textbuf t;
+            textbuf_init(&t);
+            textbuf_put(&t, v->v.s.ptr, cut);
+            textbuf_puts(&t, "\xE2\x80\xA6");
+            put_json_text(b, t.data, t.len);
+            textbuf_free(&t);
+            return;
+        }
         put_json_text(b, v->v.s.ptr, v->v.s.len);
         return;
     case TYPE_TIMESTAMP:
@@ -716,6 +774,12 @@ live_query *live_add(live *l, const query_plan *q, const char *id, const char *r
     snprintf(lq->run_id, sizeof lq->run_id, "%s", run_id);
     lq->is_key = xcalloc((size_t)q->root->out.n + 1, sizeof *lq->is_key);
     lq->nkeys = live_key_columns(q, lq->is_key);
+    /* Upserting on key columns that do not tell the groups apart (a
+     * grouping key left out of the SELECT, or shown through a function that
+     * may merge values, like upper()) would merge rows: keep the rows as
+     * they come, as append does. */
+    if (!live_keys_identify_rows(q))
+        lq->nkeys = 0;
     const schema *rs = &q->root->out;
     json_t *cols = json_array(), *types = json_array();
     for (int i = 0; i < rs->n; i++) {

@@ -21,6 +21,7 @@
 #include "plan/plan.h"
 
 #define LIVE_RESULT_ROWS 1000   /* rows a result view keeps */
+#define LIVE_CELL_BYTES 1024    /* longer string cells are cut, with "…" */
 #define LIVE_PROGRESS_KEEP 100  /* progress reports kept per query (Spark's
                                    spark.sql.streaming.numRecentProgressUpdates) */
 #define LIVE_PROGRESS_BURST 20  /* reports an event stream sends per query at most
@@ -97,5 +98,11 @@ int live_cursor_next(live_cursor *c, int wait_ms, char **out, size_t *len);
  * columns. Fills is_key[0..q->root->out.n); returns how many are keys (0
  * without an aggregation). */
 int live_key_columns(const query_plan *q, bool *is_key);
+
+/* Every grouping key of q's aggregation is shown as it is by some output
+ * column (a bare reference, or window.start/end of a window key), so the
+ * key columns tell the result's rows apart and an update-mode view may
+ * upsert on them. False without an aggregation. */
+bool live_keys_identify_rows(const query_plan *q);
 
 #endif

@@ -667,6 +667,12 @@ int query_open(query_rt *r, const bound_pipeline *bp, const query_plan *q, run_s
             rc = open_join(r, x, err);
     if (rc == 0)
         rc = open_checkpoint(r, err);
+    /* A sink with its own recovery (kafka's transactions) learns the query's
+     * id, final only now (a checkpoint's id replaces the fresh one), and
+     * where the checkpoint is. */
+    if (rc == 0 && q->sink->recover)
+        rc = q->sink->recover(r->sink_state, r->id, r->ckpt ? checkpoint_dir(r->ckpt) : NULL,
+                              err);
     if (rc) {
         query_close(r);
         return err_prefix(err, "query '%s'", q->name);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -29,6 +30,7 @@ struct http_server {
     struct MHD_Daemon *daemon;
     live *l;
     int port;
+    bool loopback;      /* bound to 127.0.0.0/8 or ::1 */
     char url[96];
     atomic_int streams; /* open event streams */
 };
@@ -74,7 +76,13 @@ static enum MHD_Result respond_json(struct MHD_Connection *c, unsigned status, c
 
 static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, const char *msg)
 {
-    json_t *o = json_pack("{s:s}", "error", msg);
+    /* msg may echo request bytes that are not UTF-8: never trust it to
+     * encode. */
+    json_t *m = json_string(msg);
+    if (!m)
+        m = json_string("not found (the request is not valid UTF-8)");
+    json_t *o = json_object();
+    json_object_set_new(o, "error", m);
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return respond_json(c, status, text, strlen(text));
@@ -211,27 +219,49 @@ static enum MHD_Result query_route(http_server *s, struct MHD_Connection *c, con
     const char *slash = strrchr(rest, '/');
     if (!slash || slash == rest)
         return respond_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint");
-    char name[256];
-    size_t n = (size_t)(slash - rest);
-    if (n >= sizeof name)
-        return respond_error(c, MHD_HTTP_NOT_FOUND, "no such query");
-    memcpy(name, rest, n);
-    name[n] = 0;
+    char *name = xstrndup(rest, (size_t)(slash - rest));
     const char *what = slash + 1;
     size_t len = 0;
-    char *body;
+    char *body = NULL;
+    enum MHD_Result ret;
     if (strcmp(what, "progress") == 0)
         body = live_progress_json(s->l, name, &len);
     else if (strcmp(what, "result") == 0)
         body = live_result_json(s->l, name, &len);
-    else
+    else {
+        free(name);
         return respond_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint (progress or result)");
-    if (!body) {
-        char msg[320];
-        snprintf(msg, sizeof msg, "no query named '%s'", name);
-        return respond_error(c, MHD_HTTP_NOT_FOUND, msg);
     }
-    return respond_json(c, MHD_HTTP_OK, body, len);
+    if (body) {
+        ret = respond_json(c, MHD_HTTP_OK, body, len);
+    } else {
+        char msg[320];
+        snprintf(msg, sizeof msg, "no query named '%.200s'", name);
+        ret = respond_error(c, MHD_HTTP_NOT_FOUND, msg);
+    }
+    free(name);
+    return ret;
+}
+
+/* Bound to a loopback address, the server answers only requests naming a
+ * loopback host: a web page the user visits cannot read the API through a
+ * DNS name rebound to 127.0.0.1 (DNS rebinding). */
+static bool host_allowed(const http_server *s, struct MHD_Connection *c)
+{
+    if (!s->loopback)
+        return true;
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (!host)
+        return true; /* HTTP/1.0 without Host: not a browser */
+    size_t n = strlen(host);
+    const char *colon = strrchr(host, ':');
+    if (colon && !strchr(colon, ']'))
+        n = (size_t)(colon - host);
+    static const char *const names[] = {"127.0.0.1", "localhost", "[::1]"};
+    for (int i = 0; i < 3; i++)
+        if (strlen(names[i]) == n && strncasecmp(host, names[i], n) == 0)
+            return true;
+    return false;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -239,6 +269,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                               size_t *upload_size, void **con_cls)
 {
     http_server *s = cls;
+    if (!host_allowed(s, c))
+        return respond_error(c, MHD_HTTP_FORBIDDEN,
+                             "the Host header must name 127.0.0.1, localhost or [::1]");
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return respond_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "read-only: GET and HEAD only");
     if (*upload_size) {
@@ -361,6 +394,12 @@ int http_start(live *l, const char *host, int port, http_server **out, eddy_erro
     http_server *s = xcalloc(1, sizeof *s);
     s->l = l;
     s->port = bound;
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    parse_host(host, &ss, &sslen, bound);
+    s->loopback = ss.ss_family == AF_INET
+                      ? (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127
+                      : IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
     bool v6 = strchr(shown, ':') != NULL;
     snprintf(s->url, sizeof s->url, "http://%s%s%s:%d/", v6 ? "[" : "", shown, v6 ? "]" : "",
              bound);

@@ -297,6 +297,16 @@ EOF
   code=$(fetch /api/v1/queries/by_name/result body.txt -X POST -H 'Content-Type: application/x-www-form-urlencoded' -d 'stop=1')
   check "form POST: 405" [ "$code" = 405 ]
   check "the run is untouched by the refused requests" batch_ge by_name 1
+  # A name that is not UTF-8 once decoded (%FF) is a 404, not a crash.
+  code=$(fetch '/api/v1/queries/%FF/result' body.txt)
+  check "a non-UTF-8 query name: 404 with a JSON error (got $code)" \
+    eval '[ "$code" = 404 ] && jq -e ".error | type == \"string\"" body.txt > /dev/null'
+  check "eddy is still running after the non-UTF-8 name" kill -0 "$A_PID"
+  # DNS rebinding: a page served from another name gets nothing.
+  code=$(fetch /api/v1/queries body.txt -H 'Host: evil.example:80')
+  check "Host: evil.example is refused with 403 (got $code)" [ "$code" = 403 ]
+  code=$(fetch /api/v1/queries body.txt -H "Host: localhost:${URL##*:}")
+  check "Host: localhost is served (got $code)" [ "$code" = 200 ]
 
   # -- the dashboard and its assets, byte for byte
   for a in "/|index.html|text/html; charset=utf-8" "/app.js|app.js|text/javascript; charset=utf-8" \

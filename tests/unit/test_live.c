@@ -523,6 +523,52 @@ static void test_keys_current_timestamp_not_key(void **unused)
                 k);
 }
 
+/* Key columns must tell the groups apart before an update view upserts on
+ * them: a grouping key left out of the SELECT, or shown through upper(),
+ * would merge rows of different groups, so such views keep rows as they
+ * come (append); window.start identifies its window. */
+static void test_keys_identify_rows(void **unused)
+{
+    static const struct {
+        const char *select;
+        bool identifies;
+    } cases[] = {
+        {"SELECT state, count(*) AS n FROM s GROUP BY state", true},
+        {"SELECT state, count(*) AS n FROM s GROUP BY state, city", false},
+        {"SELECT upper(state) AS s, count(*) AS n FROM s GROUP BY state", false},
+        {"SELECT city, state, count(*) AS n FROM s GROUP BY state, city", true},
+        {"SELECT window.start AS ws, state, count(*) AS n FROM s"
+         " GROUP BY window(ts, '10 seconds'), state", true},
+        {"SELECT DISTINCT state FROM s", false},
+        {"SELECT state, v FROM s", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fx *x = bind_sink("q", ", outputMode = 'update'", cases[i].select);
+        if (live_keys_identify_rows(plan(x)) != cases[i].identifies) {
+            print_error("%s: expected %d\n", cases[i].select, cases[i].identifies);
+            fail();
+        }
+    }
+}
+
+/* The consequence: rows of groups that differ only in a key not shown are
+ * all kept, none merged. */
+static void test_result_update_hidden_key_not_merged(void **unused)
+{
+    fx *x = bind_sink("q", ", outputMode = 'update'",
+                      "SELECT state, count(*) AS n FROM s GROUP BY state, city");
+    live *l = new_live();
+    live_query *lq = live_add(l, plan(x), "id", "run");
+    batch *b = rows_new(plan(x), 3);
+    for (uint32_t r = 0; r < 3; r++) {
+        set_str(b, 0, r, "CA");
+        set_int(b, 1, r, (int64_t)r + 1);
+    }
+    publish_rows(lq, 0, b, 3);
+    json_t *r = result_of(l, "q");
+    assert_json(json_object_get(r, "rows"), "[[\"CA\", 1], [\"CA\", 2], [\"CA\", 3]]");
+}
+
 /* The consequence in a result view: one row per state, not one per batch. */
 static void test_result_update_current_timestamp_upserts(void **unused)
 {
@@ -1816,6 +1862,8 @@ int main(void)
         cmocka_unit_test_teardown(test_result_table_rows_only_in_update, teardown),
         cmocka_unit_test_teardown(test_result_update_without_keys, teardown),
         cmocka_unit_test_teardown(test_result_append_keeps_last_rows, teardown),
+        cmocka_unit_test_teardown(test_keys_identify_rows, teardown),
+        cmocka_unit_test_teardown(test_result_update_hidden_key_not_merged, teardown),
         cmocka_unit_test_teardown(test_cells, teardown),
         cmocka_unit_test_teardown(test_cells_double_text, teardown),
         cmocka_unit_test_teardown(test_cells_invalid_utf8, teardown),
