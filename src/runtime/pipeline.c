@@ -14,6 +14,7 @@
 #include "server/http.h"
 #include "sql/binder.h"
 #include "sql/parser.h"
+#include "sql/subst.h"
 
 struct eddy_pipeline {
     arena *arena;
@@ -44,6 +45,8 @@ int eddy_pipeline_parse(const char *sql, const char *file_name, const char *cons
     p->text = xstrdup(sql);
     p->file_name = xstrdup(file_name ? file_name : "<sql>");
     int rc = sql_parse(p->text, p->file_name, p->arena, &p->ast, err);
+    if (rc == 0)
+        rc = sql_substitute_options(&p->ast, p->text, p->file_name, &presets, err);
     if (rc == 0)
         rc = sql_bind(&p->ast, p->text, p->file_name, &presets, p->arena, &p->bound, err);
     options_free(&presets);

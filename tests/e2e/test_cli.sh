@@ -30,4 +30,20 @@ printf 'CREATE SOURCE s (a INT) WITH (format = %s, path = %s);\nCREATE SINK k WI
   "'csv'" "'.'" "'console'" > bad.sql
 expect_status 2 "$EDDY" run bad.sql --available-now
 head -1 err.txt | grep -q "^bad.sql:3:13: error: " && ok || bad "error position: $(cat err.txt)"
+# Variable substitution in option values (Spark's ${var}): from -D, from a
+# SET earlier in the file, from the environment; $${ is a literal ${; an
+# unknown variable is an error at the option, with the nearest name.
+mkdir -p vin && printf '{"a":"x"}\n{"a":"y"}\n' > vin/1.json
+cat > vars.sql <<'SQL'
+SET first = 'v';
+CREATE SOURCE s (a STRING) WITH (format = 'json', path = '${first}${env:EDDY_TEST_SUFFIX}');
+CREATE SINK o WITH (format = 'console', numRows = '${rows}') AS SELECT a FROM s;
+SQL
+EDDY_TEST_SUFFIX=in expect_status 0 "$EDDY" run vars.sql --available-now --no-ui -D rows=1
+grep -q "only showing top 1 row" out.txt && grep -q '|  x|' out.txt && ok || bad "substituted run: $(cat out.txt err.txt)"
+EDDY_TEST_SUFFIX=in expect_status 2 "$EDDY" run vars.sql --available-now --no-ui -D rowz=1
+head -1 err.txt | grep -qF "vars.sql:3:41: error: option 'numRows': unknown variable 'rows'" && ok || bad "unknown variable: $(cat err.txt)"
+grep -qF "did you mean 'rowz'?" err.txt && ok || bad "no nearest variable: $(cat err.txt)"
+expect_status 2 "$EDDY" run vars.sql --available-now --no-ui -D rows=1
+grep -qF "the environment variable 'EDDY_TEST_SUFFIX' is not set" err.txt && ok || bad "unset env: $(cat err.txt)"
 finish
