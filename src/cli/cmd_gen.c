@@ -20,7 +20,7 @@ enum { FOR_VOTES = 1, FOR_EVENTS = 2, FOR_ACCEL = 4, FOR_STOCKS = 8, FOR_ALL = 1
 enum opt_id {
     OPT_OUT, OPT_SEED, OPT_INTERVAL, OPT_START, OPT_QUIET, OPT_LATE_FRACTION,
     OPT_MAX_LATENESS, OPT_TICKS, OPT_SAMPLE, OPT_FILES, OPT_ROWS, OPT_PIDS, OPT_KAFKA,
-    OPT_TOPIC, OPT_HELP,
+    OPT_TOPIC, OPT_KAFKA_TIMEOUT, OPT_HELP,
 };
 
 static const struct gen_opt {
@@ -40,8 +40,9 @@ static const struct gen_opt {
     [OPT_FILES] = {"--files", FOR_EVENTS, 1},
     [OPT_ROWS] = {"--rows", FOR_EVENTS | FOR_ACCEL, 1},
     [OPT_PIDS] = {"--pids", FOR_ACCEL, 1},
-    [OPT_KAFKA] = {"--kafka", 0, 1},
-    [OPT_TOPIC] = {"--topic", 0, 1},
+    [OPT_KAFKA] = {"--kafka", FOR_VOTES, 1},
+    [OPT_TOPIC] = {"--topic", FOR_VOTES, 1},
+    [OPT_KAFKA_TIMEOUT] = {"--kafka-timeout", FOR_VOTES, 1},
     [OPT_HELP] = {"--help", FOR_ALL, 0},
 };
 #define NOPTS ((int)(sizeof opts / sizeof opts[0]))
@@ -53,6 +54,8 @@ static const char *const kinds[] = {"votes", "events", "accel", "stocks"};
 static void usage(FILE *out)
 {
     fputs("usage: eddy gen votes --out DIR [--ticks N] [--sample F] [common options]\n"
+          "       eddy gen votes --kafka HOST:PORT[,...] [--topic T] [--ticks N] [--sample F]\n"
+          "                      [common options]\n"
           "       eddy gen events --out DIR [--files N] [--rows N] [common options]\n"
           "       eddy gen accel --out DIR [--pids N] [--ticks N] [--rows N] [common options]\n"
           "       eddy gen stocks --out DIR [--ticks N] [common options]\n"
@@ -75,6 +78,13 @@ static void usage(FILE *out)
           "votes (seed 000): JSON lines vote_id,timestamp,state,age_group,candidate\n"
           "  --ticks N            ticks to write, 50 state files each (0 = until Ctrl+C)\n"
           "  --sample F           fraction of each state's voting-age population (0.005)\n"
+          "  --kafka SERVERS      produce the records to Kafka instead of files (no --out):\n"
+          "                       one JSON message per vote, keyed by state, idempotent\n"
+          "                       producer, each tick flushed; 0.005 is ~1.3M messages a\n"
+          "                       tick, so use --sample 0.0001 or less on kafka-mock\n"
+          "  --topic T            the topic, which must exist (votes_topic)\n"
+          "  --kafka-timeout D    how long the broker may be unreachable before eddy gen\n"
+          "                       fails with exit status 1 (10s)\n"
           "events (seed 003): CSV timestamp,user_id,event\n"
           "  --files N            files to write (10; 0 = until Ctrl+C)\n"
           "  --rows N             rows per file (10)\n"
@@ -222,6 +232,24 @@ static int apply(gen_options *o, const char *kind, enum opt_id id, const char *v
     case OPT_QUIET:
         o->quiet = 1;
         return 0;
+    case OPT_KAFKA:
+        if (!*val)
+            return usage_error(kind, "%s needs bootstrap servers, e.g. 127.0.0.1:9092", name);
+        o->kafka_bootstrap = val;
+        return 0;
+    case OPT_TOPIC:
+        if (!*val)
+            return usage_error(kind, "%s needs a topic name", name);
+        o->kafka_topic = val;
+        return 0;
+    case OPT_KAFKA_TIMEOUT: {
+        int64_t us;
+        if (parse_duration(val, &us) != 0 || us < 1000 || us > 3600 * INT64_C(1000000))
+            return usage_error(kind, "%s: expected a duration from 1 ms to 1 hour like '10s', "
+                                     "got '%s'", name, val);
+        o->kafka_timeout_ms = (int)(us / 1000);
+        return 0;
+    }
     default:
         return 0;
     }
@@ -320,8 +348,15 @@ int cmd_gen(int argc, char **argv)
         if (rc)
             return rc;
     }
-    if (!o.out_dir)
-        return usage_error(kind, "--out DIR is required");
+    if (o.kafka_bootstrap && o.out_dir)
+        return usage_error(kind, "--out and --kafka exclude each other: write files or "
+                                 "produce to Kafka");
+    if (!o.kafka_bootstrap && (o.kafka_topic || o.kafka_timeout_ms))
+        return usage_error(kind, "%s needs --kafka SERVERS",
+                           o.kafka_topic ? "--topic" : "--kafka-timeout");
+    if (!o.out_dir && !o.kafka_bootstrap)
+        return usage_error(kind, "--out DIR is required%s",
+                           mask == FOR_VOTES ? " (or --kafka SERVERS)" : "");
     if (o.late_fraction > 0 && o.max_lateness_us <= 0)
         return usage_error(kind, "--late-fraction needs --max-lateness D");
 

@@ -39,15 +39,24 @@ void gen_options_default(gen_options *o, const char *kind)
 
 int gen_run(const gen_options *o, eddy_error *err)
 {
-    if (!o->out_dir || !*o->out_dir)
+    const char *kind = o->kind ? o->kind : "votes";
+    if (o->kafka_bootstrap) {
+        if (!str_ieq(kind, "votes"))
+            return err_set(err, EDDY_USAGE, "gen %s: Kafka output exists for votes only", kind);
+        if (o->out_dir)
+            return err_set(err, EDDY_USAGE, "gen: give either an output directory or Kafka "
+                                            "bootstrap servers, not both");
+        if (!*o->kafka_bootstrap)
+            return err_set(err, EDDY_USAGE, "gen: empty Kafka bootstrap server list");
+    } else if (!o->out_dir || !*o->out_dir) {
         return err_set(err, EDDY_USAGE, "gen: an output directory is required");
+    }
     if (o->interval_us < 0)
         return err_set(err, EDDY_USAGE, "gen: the interval must not be negative");
     if (o->late_fraction < 0 || o->late_fraction > 1)
         return err_set(err, EDDY_USAGE, "gen: late fraction must be between 0 and 1");
     if (o->late_fraction > 0 && o->max_lateness_us <= 0)
         return err_set(err, EDDY_USAGE, "gen: a late fraction needs a positive max lateness");
-    const char *kind = o->kind ? o->kind : "votes";
     if (str_ieq(kind, "votes"))
         return gen_votes_run(o, err);
     if (str_ieq(kind, "events"))

@@ -11,7 +11,14 @@
 
 typedef struct gen_options {
     const char *kind;      /* "votes", "events", "accel", "stocks" */
-    const char *out_dir;   /* created (with parents) if missing */
+    const char *out_dir;   /* created (with parents) if missing; NULL when
+                            * kafka_bootstrap is set */
+    const char *kafka_bootstrap; /* votes: produce to Kafka at these
+                                  * "host:port,..." servers instead of
+                                  * writing files (NULL: files) */
+    const char *kafka_topic; /* votes: the topic (NULL: "votes_topic") */
+    int kafka_timeout_ms;  /* how long the broker may stay unreachable before
+                            * the generator fails (0: 10000 ms) */
     uint64_t seed;         /* --seed (default 42) */
     int64_t interval_us;   /* pause between ticks/files (wall clock); votes 5 s,
                             * events 3 s, accel 5 s, stocks 1 s */
@@ -37,8 +44,11 @@ void gen_options_default(gen_options *o, const char *kind);
 
 /* Writes the stream, sleeping interval_us between ticks, until done or a stop
  * is requested (core/stop.h); a stop lets the file being written finish and
- * returns 0. Returns 0, -EDDY_USAGE for an unknown kind or a bad option value,
- * -EDDY_IO when a file cannot be written (message names the file). */
+ * returns 0. Exactly one of out_dir and kafka_bootstrap (votes only) must be
+ * set. Returns 0, -EDDY_USAGE for an unknown kind or a bad option value,
+ * -EDDY_IO when a file cannot be written (message names the file) or the
+ * Kafka broker cannot be reached or refuses the messages (message names the
+ * servers, the topic and the broker's error). */
 int gen_run(const gen_options *o, eddy_error *err);
 
 /* ---- votes (seed 000) ------------------------------------------------- */
@@ -59,7 +69,11 @@ int64_t gen_votes_rows(const gen_state *s, double sample);
 
 /* Votes: one file "votes_<tick>_<code>.json" (tick zero-padded to 6 digits)
  * per state per tick, JSON lines with vote_id, timestamp, state, age_group,
- * candidate. Called by gen_run; same contract. */
+ * candidate. With kafka_bootstrap set, the same records (byte for byte, minus
+ * the newline) go to kafka_topic instead, one message each, keyed by the
+ * state's name, states in file order; every tick is flushed (all messages
+ * acknowledged) before its progress line and the pause. Called by gen_run;
+ * same contract. */
 int gen_votes_run(const gen_options *o, eddy_error *err);
 
 /* Events: files "event_batch_<i>.csv" with header timestamp,user_id,event.

@@ -1,5 +1,6 @@
 /* The votes generator of seed 000: every tick, one JSON-lines file per US
- * state holding a sample of that state's voting-age population as votes. */
+ * state holding a sample of that state's voting-age population as votes, or
+ * (--kafka) the same records as messages keyed by state. */
 #include "gen/gen.h"
 
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include "core/err.h"
 #include "core/stop.h"
 #include "core/timefmt.h"
+#include "gen/gen_kafka.h"
 
 /* Resident population age 18 years and older, by state.
  * Source: U.S. Census Bureau, Population Division, "Estimates of the Total
@@ -123,6 +125,63 @@ static char *put_str(char *p, const char *s, size_t n)
 
 #define PUT_LIT(p, lit) put_str((p), (lit), sizeof(lit) - 1)
 
+/* The records of one state in one tick: gen_votes_rows of them, drawn from
+ * the stream (seed, tick, state), so files and Kafka carry the same bytes. */
+typedef struct vote_gen {
+    gen_rng r;
+    const gen_options *o;
+    const gen_state *st;
+    size_t state_len, age_len[6], cand_len[3];
+    uint32_t span_s;   /* timestamps spread over the tick's first span_s seconds */
+    int64_t tick_us;
+    int64_t day_cache;
+    char date_cache[10];
+} vote_gen;
+
+static void vote_gen_init(vote_gen *g, const gen_options *o, int tick, int si, int64_t tick_us)
+{
+    g->o = o;
+    g->st = &gen_states[si];
+    gen_rng_seed(&g->r, o->seed, (STREAM_VOTES << 24) ^ ((uint64_t)tick << 8) ^ (uint64_t)si);
+    g->state_len = strlen(g->st->name);
+    for (int i = 0; i < 6; i++)
+        g->age_len[i] = strlen(age_groups[i]);
+    for (int i = 0; i < 3; i++)
+        g->cand_len[i] = strlen(candidates[i].name);
+    g->span_s = o->interval_us >= 2000000 ? (uint32_t)(o->interval_us / 1000000) : 1;
+    g->tick_us = tick_us;
+    g->day_cache = INT64_MIN;
+}
+
+/* Writes the next record's JSON object (no newline, at most MAX_LINE - 1
+ * bytes) at p; returns the end of what was written. */
+static char *vote_gen_next(vote_gen *g, char *p)
+{
+    gen_rng *r = &g->r;
+    int64_t ts = g->tick_us + (int64_t)gen_rng_below(r, g->span_s) * 1000000;
+    ts -= gen_lateness(r, g->o);
+    unsigned age = gen_rng_below(r, 6);
+    unsigned pct = gen_rng_below(r, 100), c = 0;
+    while (c < 2 && pct >= candidates[c].percent) {
+        pct -= candidates[c].percent;
+        c++;
+    }
+    p = PUT_LIT(p, "{\"vote_id\": \"");
+    put_uuid(r, p);
+    p += 36;
+    p = PUT_LIT(p, "\", \"timestamp\": \"");
+    gen_format_second(ts, ' ', p, &g->day_cache, g->date_cache);
+    p += 19;
+    p = PUT_LIT(p, "\", \"state\": \"");
+    p = put_str(p, g->st->name, g->state_len);
+    p = PUT_LIT(p, "\", \"age_group\": \"");
+    p = put_str(p, age_groups[age], g->age_len[age]);
+    p = PUT_LIT(p, "\", \"candidate\": \"");
+    p = put_str(p, candidates[c].name, g->cand_len[c]);
+    p = PUT_LIT(p, "\"}");
+    return p;
+}
+
 /* Writes one state's file for one tick; *rows_out gets the row count. */
 static int write_state_file(const gen_options *o, int tick, int si, int64_t tick_us,
                             int64_t *rows_out, eddy_error *err)
@@ -134,47 +193,37 @@ static int write_state_file(const gen_options *o, int tick, int si, int64_t tick
     int rc = gen_file_open(&f, o->out_dir, name, err);
     if (rc < 0)
         return rc;
-
-    gen_rng r;
-    gen_rng_seed(&r, o->seed, (STREAM_VOTES << 24) ^ ((uint64_t)tick << 8) ^ (uint64_t)si);
-
-    size_t age_len[6], cand_len[3], state_len = strlen(st->name);
-    for (int i = 0; i < 6; i++)
-        age_len[i] = strlen(age_groups[i]);
-    for (int i = 0; i < 3; i++)
-        cand_len[i] = strlen(candidates[i].name);
-    uint32_t span_s = o->interval_us >= 2000000 ? (uint32_t)(o->interval_us / 1000000) : 1;
-    int64_t day_cache = INT64_MIN;
-    char date_cache[10];
-
+    vote_gen g;
+    vote_gen_init(&g, o, tick, si, tick_us);
     int64_t rows = gen_votes_rows(st, o->sample);
     for (int64_t i = 0; i < rows; i++) {
-        char *p = gen_file_reserve(&f, MAX_LINE), *p0 = p;
-        int64_t ts = tick_us + (int64_t)gen_rng_below(&r, span_s) * 1000000;
-        ts -= gen_lateness(&r, o);
-        unsigned age = gen_rng_below(&r, 6);
-        unsigned pct = gen_rng_below(&r, 100), c = 0;
-        while (c < 2 && pct >= candidates[c].percent) {
-            pct -= candidates[c].percent;
-            c++;
-        }
-        p = PUT_LIT(p, "{\"vote_id\": \"");
-        put_uuid(&r, p);
-        p += 36;
-        p = PUT_LIT(p, "\", \"timestamp\": \"");
-        gen_format_second(ts, ' ', p, &day_cache, date_cache);
-        p += 19;
-        p = PUT_LIT(p, "\", \"state\": \"");
-        p = put_str(p, st->name, state_len);
-        p = PUT_LIT(p, "\", \"age_group\": \"");
-        p = put_str(p, age_groups[age], age_len[age]);
-        p = PUT_LIT(p, "\", \"candidate\": \"");
-        p = put_str(p, candidates[c].name, cand_len[c]);
-        p = PUT_LIT(p, "\"}\n");
+        char *p0 = gen_file_reserve(&f, MAX_LINE);
+        char *p = vote_gen_next(&g, p0);
+        *p++ = '\n';
         f.len += (size_t)(p - p0);
     }
     *rows_out = rows;
     return gen_file_commit(&f, err);
+}
+
+/* Produces one state's records for one tick to Kafka, keyed by the state's
+ * name; *rows_out gets the count queued. */
+static int send_state(const gen_options *o, gen_kafka *k, int tick, int si, int64_t tick_us,
+                      int64_t *rows_out, eddy_error *err)
+{
+    const gen_state *st = &gen_states[si];
+    vote_gen g;
+    vote_gen_init(&g, o, tick, si, tick_us);
+    int64_t rows = gen_votes_rows(st, o->sample);
+    char line[MAX_LINE];
+    for (int64_t i = 0; i < rows; i++) {
+        char *end = vote_gen_next(&g, line);
+        int rc = gen_kafka_send(k, st->name, g.state_len, line, (size_t)(end - line), err);
+        if (rc < 0)
+            return rc;
+    }
+    *rows_out = rows;
+    return 0;
 }
 
 int gen_votes_run(const gen_options *o, eddy_error *err)
@@ -183,9 +232,13 @@ int gen_votes_run(const gen_options *o, eddy_error *err)
         return err_set(err, EDDY_USAGE, "gen votes: sample must be in (0, 1], got %g", o->sample);
     if (o->ticks < 0)
         return err_set(err, EDDY_USAGE, "gen votes: ticks must not be negative");
-    int rc = gen_mkdirs(o->out_dir, err);
+    gen_kafka *k = NULL;
+    const char *topic = o->kafka_topic ? o->kafka_topic : "votes_topic";
+    int rc = o->kafka_bootstrap
+                 ? gen_kafka_open(&k, o->kafka_bootstrap, topic, o->kafka_timeout_ms, err)
+                 : gen_mkdirs(o->out_dir, err);
     if (rc < 0)
-        return rc;
+        return o->kafka_bootstrap ? err_prefix(err, "gen votes") : rc;
     int64_t start = o->start_time_us ? o->start_time_us : now_us();
     int64_t t0 = mono_us();
     for (int tick = 0; o->ticks == 0 || tick < o->ticks; tick++) {
@@ -194,21 +247,36 @@ int gen_votes_run(const gen_options *o, eddy_error *err)
         int files = 0;
         for (int si = 0; si < GEN_NSTATES && !stop_requested(); si++) {
             int64_t rows;
-            rc = write_state_file(o, tick, si, tick_us, &rows, err);
+            rc = k ? send_state(o, k, tick, si, tick_us, &rows, err)
+                   : write_state_file(o, tick, si, tick_us, &rows, err);
             if (rc < 0)
-                return rc;
+                goto out;
             total += rows;
             files++;
         }
-        gen_sync_dir(o->out_dir);
-        if (!o->quiet)
-            fprintf(stderr, "gen votes: tick %d: %d files, %lld rows\n", tick, files,
-                    (long long)total);
+        if (k) {
+            /* The tick is done when the broker has acknowledged all of it. */
+            if ((rc = gen_kafka_flush(k, err)) < 0)
+                goto out;
+            if (!o->quiet)
+                fprintf(stderr, "gen votes: tick %d: %d states, %lld messages to %s\n", tick,
+                        files, (long long)total, topic);
+        } else {
+            gen_sync_dir(o->out_dir);
+            if (!o->quiet)
+                fprintf(stderr, "gen votes: tick %d: %d files, %lld rows\n", tick, files,
+                        (long long)total);
+        }
         if (stop_requested() || (o->ticks && tick + 1 == o->ticks))
             break;
         int64_t wait = t0 + (int64_t)(tick + 1) * o->interval_us - mono_us();
         if (wait > 0 && stop_sleep(wait))
             break;
     }
-    return 0;
+    rc = 0;
+out:
+    if (rc < 0 && k)
+        err_prefix(err, "gen votes");
+    gen_kafka_close(k);
+    return rc;
 }

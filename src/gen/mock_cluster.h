@@ -1,0 +1,31 @@
+/* An in-process Kafka-protocol broker for `eddy demo kafka`: librdkafka's
+ * mock cluster (rdkafka_mock.h) listening on 127.0.0.1, with topics created
+ * up front. tools/kafka_mock.c is the same as a stand-alone program for tests.
+ * Limits of librdkafka 2.0.2's mock: see tools/kafka_mock.c. */
+#ifndef GEN_MOCK_CLUSTER_H
+#define GEN_MOCK_CLUSTER_H
+
+#include "eddy.h"
+
+typedef struct mock_cluster mock_cluster;
+
+/* A topic to create: name and partition count (>= 1). */
+typedef struct mock_topic {
+    const char *name;
+    int partitions;
+} mock_topic;
+
+/* Starts `brokers` brokers (ids 1..brokers) on ephemeral ports of 127.0.0.1
+ * and creates the `ntopics` topics (replication factor 1). On success *out
+ * owns the cluster (mock_cluster_stop). Returns 0, or -EDDY_IO with err
+ * saying what failed. */
+int mock_cluster_start(int brokers, const mock_topic *topics, int ntopics, mock_cluster **out,
+                       eddy_error *err);
+
+/* The bootstrap servers, "127.0.0.1:PORT[,...]" (owned by the cluster). */
+const char *mock_cluster_bootstrap(const mock_cluster *m);
+
+/* Stops the brokers and frees everything. NULL is a no-op. */
+void mock_cluster_stop(mock_cluster *m);
+
+#endif
