@@ -25,7 +25,7 @@ enum opt_id {
 
 static const struct gen_opt {
     const char *name;
-    int kinds;   /* FOR_* mask; 0: known but not available yet */
+    int kinds;   /* FOR_* mask: the generators that take it */
     int has_arg;
 } opts[] = {
     [OPT_OUT] = {"--out", FOR_ALL, 1},
@@ -310,11 +310,6 @@ int cmd_gen(int argc, char **argv)
             if (near)
                 return usage_error(kind, "unknown option '%s' (did you mean '%s'?)", name, near);
             return usage_error(kind, "unknown option '%s'", name);
-        }
-        if (opts[id].kinds == 0) {
-            fprintf(stderr, "eddy gen %s: %s is not available yet; write files with --out DIR "
-                            "and read them with a file source\n", kind, name);
-            return 2;
         }
         if (!(opts[id].kinds & mask)) {
             char which[128] = "";
