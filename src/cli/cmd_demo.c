@@ -8,6 +8,9 @@
  *          tick of 50 vote files every 2 s; votes per candidate (console
  *          and a bar chart), per age group (donut) and per state (table),
  *          complete mode.
+ *   kafka  (seed 001): a mock Kafka broker in the process, the votes
+ *          generator producing to votes_topic, examples/voting_kafka.sql
+ *          writing the aggregates to two topics, and the dashboard.
  *   accel  (seed 002): 3 participants' accelerometer files, a tick every 2 s
  *          holding 5 s of samples; tumbling and sliding window averages.
  *   stocks (seed 004): one trading day of 10 KOSPI stocks per second from
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/demo.h"
 #include "core/log.h"
@@ -31,6 +35,7 @@
 #include "core/strutil.h"
 #include "core/timefmt.h"
 #include "gen/gen.h"
+#include "gen/mock_cluster.h"
 
 /* In the SQL and messages below, every "@DIR@" becomes the demo folder. */
 #define DIR_MARK "@DIR@"
@@ -64,6 +69,48 @@ static const char votes_sql[] =
     "  WITH (format = 'memory', outputMode = 'complete', trigger = '2 seconds',\n"
     "        chart = 'table')\n"
     "  AS SELECT state, count(*) AS votes FROM votes GROUP BY state ORDER BY votes DESC;\n";
+
+/* examples/voting_kafka.sql (seed 001), with the candidate counts also on
+ * the console; the bootstrap servers come in as ${bootstrap}. */
+static const char kafka_sql[] =
+    "-- eddy demo kafka: seed 001 (the voting pipeline through Kafka)\n"
+    "CREATE SOURCE votes (\n"
+    "  vote_id   STRING,\n"
+    "  timestamp TIMESTAMP,\n"
+    "  state     STRING,\n"
+    "  age_group STRING,\n"
+    "  candidate STRING,\n"
+    "  WATERMARK FOR timestamp AS timestamp - INTERVAL 1 MINUTE\n"
+    ") WITH (format = 'kafka', 'kafka.bootstrap.servers' = '${bootstrap}',\n"
+    "        subscribe = 'votes_topic', startingOffsets = 'earliest', valueFormat = 'json');\n"
+    "\n"
+    "CREATE SINK aggregated_votes_per_candidate\n"
+    "  WITH (format = 'kafka', 'kafka.bootstrap.servers' = '${bootstrap}',\n"
+    "        topic = 'aggregated_votes_per_candidate', outputMode = 'update',\n"
+    "        'kafka.transactional.id' = 'eddy-votes-per-candidate',\n"
+    "        checkpointLocation = 'checkpoints/votes_per_candidate')\n"
+    "  AS SELECT candidate, count(*) AS total_votes FROM votes GROUP BY candidate;\n"
+    "\n"
+    "CREATE SINK aggregated_turnout_by_location\n"
+    "  WITH (format = 'kafka', 'kafka.bootstrap.servers' = '${bootstrap}',\n"
+    "        topic = 'aggregated_turnout_by_location', outputMode = 'update',\n"
+    "        'kafka.transactional.id' = 'eddy-turnout-by-location',\n"
+    "        checkpointLocation = 'checkpoints/turnout_by_location')\n"
+    "  AS SELECT state, count(*) AS total_votes FROM votes GROUP BY state;\n"
+    "\n"
+    "CREATE SINK votes_per_candidate\n"
+    "  WITH (format = 'console', outputMode = 'complete', chart = 'bar', trigger = '2 seconds')\n"
+    "  AS SELECT candidate, count(*) AS total_votes FROM votes GROUP BY candidate;\n"
+    "\n"
+    "CREATE SINK votes_per_age_group\n"
+    "  WITH (format = 'memory', outputMode = 'complete', chart = 'donut')\n"
+    "  AS SELECT age_group, count(*) AS total_votes FROM votes GROUP BY age_group\n"
+    "     ORDER BY age_group;\n"
+    "\n"
+    "CREATE SINK turnout_by_state\n"
+    "  WITH (format = 'memory', outputMode = 'complete', chart = 'table')\n"
+    "  AS SELECT state, count(*) AS total_votes FROM votes GROUP BY state\n"
+    "     ORDER BY total_votes DESC;\n";
 
 /* examples/accelerometer.sql under the demo folder, plus console sinks. */
 static const char accel_sql[] =
@@ -167,6 +214,11 @@ typedef struct demo {
     const char *start;         /* first event time, ts_parse form; NULL = now */
     const char *sql;           /* pipeline, with DIR_MARK */
     const char *intro;         /* printed on stderr before starting, with DIR_MARK */
+    bool kafka;                /* a mock Kafka broker in the process: the
+                                  generator produces to votes_topic, the
+                                  pipeline runs in the demo folder with
+                                  ${bootstrap} set */
+    double sample;             /* generator's sample, or 0 for its default */
 } demo;
 
 static const demo demos[] = {
@@ -177,6 +229,19 @@ static const demo demos[] = {
         .interval_us = 2000000,
         .sql = votes_sql,
         .intro = "eddy demo votes: writing a tick of 50 vote files every 2 s into @DIR@\n",
+    },
+    {
+        .name = "kafka",
+        .kind = "votes",
+        .input = "",
+        .interval_us = 2000000,
+        .sql = kafka_sql,
+        .kafka = true,
+        .sample = 0.00001,
+        .intro = "eddy demo kafka: a mock Kafka broker (librdkafka's) on 127.0.0.1; a tick of\n"
+                 "  about 2,500 votes every 2 s to votes_topic; the pipeline writes votes per\n"
+                 "  candidate and turnout per state to aggregated_votes_per_candidate and\n"
+                 "  aggregated_turnout_by_location (checkpoints in @DIR@)\n",
     },
     {
         .name = "accel",
@@ -261,6 +326,34 @@ static int demo_run(const demo *d, const eddy_run_options *ui)
     memset(&g, 0, sizeof g);
     gen_options_default(&g.opts, d->kind);
     g.opts.out_dir = input;
+    if (d->sample > 0)
+        g.opts.sample = d->sample;
+    mock_cluster *broker = NULL;
+    char setting[160] = "";
+    if (d->kafka) {
+        static const mock_topic topics[] = {{"votes_topic", 3},
+                                            {"aggregated_votes_per_candidate", 1},
+                                            {"aggregated_turnout_by_location", 1}};
+        eddy_error berr = {0};
+        if (mock_cluster_start(1, topics, 3, &broker, &berr) != 0) {
+            fprintf(stderr, "eddy demo: %s\n", berr.message);
+            return 1;
+        }
+        g.opts.out_dir = NULL;
+        g.opts.kafka_bootstrap = mock_cluster_bootstrap(broker);
+        g.opts.kafka_topic = "votes_topic";
+        snprintf(setting, sizeof setting, "bootstrap=%s", mock_cluster_bootstrap(broker));
+        /* The pipeline's checkpoint locations are relative: keep them in
+         * the demo folder. */
+        if (chdir(dir) != 0) {
+            perror("eddy demo: cannot enter the demo folder");
+            mock_cluster_stop(broker);
+            return 1;
+        }
+        fprintf(stderr, "eddy demo kafka: bootstrap servers %s (try: kcat -b %s -C -t "
+                        "aggregated_votes_per_candidate)\n",
+                mock_cluster_bootstrap(broker), mock_cluster_bootstrap(broker));
+    }
     g.opts.interval_us = d->interval_us;
     g.opts.ticks = 0;
     g.opts.quiet = 1;
@@ -268,7 +361,7 @@ static int demo_run(const demo *d, const eddy_run_options *ui)
         abort(); /* the table above holds a bad literal */
     /* The file source refuses a missing folder: create it before starting. */
     eddy_error err = {0};
-    if (gen_mkdirs(input, &err) != 0) {
+    if (!d->kafka && gen_mkdirs(input, &err) != 0) {
         fprintf(stderr, "eddy demo: %s\n", err.message);
         return 1;
     }
@@ -291,7 +384,8 @@ static int demo_run(const demo *d, const eddy_run_options *ui)
     ro.log_level = LOG_WARN;
     ro.ui_ready = print_dashboard;
     ro.ui_ready_ctx = (void *)d;
-    int status = cli_run_sql(sql, file_name, NULL, 0, &ro);
+    const char *settings[1] = {setting};
+    int status = cli_run_sql(sql, file_name, settings, d->kafka ? 1 : 0, &ro);
     free(sql);
     stop_request();
     pthread_join(th, NULL);
@@ -300,7 +394,12 @@ static int demo_run(const demo *d, const eddy_run_options *ui)
         if (!status)
             status = 1;
     }
-    fprintf(stderr, "eddy demo %s: stopped; the generated files are in %s\n", d->name, input);
+    if (d->kafka)
+        fprintf(stderr, "eddy demo kafka: stopped; the checkpoints are in %s\n", dir);
+    else
+        fprintf(stderr, "eddy demo %s: stopped; the generated files are in %s\n", d->name,
+                input);
+    mock_cluster_stop(broker);
     return status;
 }
 
@@ -352,7 +451,8 @@ int cmd_demo(int argc, char **argv)
         names[i] = demos[i].name;
     }
     const char *near = str_nearest(name, names, NDEMOS);
-    fprintf(stderr, "eddy demo: unknown demo '%s'%s%s%s; available: votes, accel, stocks\n", name,
+    fprintf(stderr, "eddy demo: unknown demo '%s'%s%s%s; available: votes, kafka, accel, stocks\n",
+            name,
             near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
     return 2;
 }

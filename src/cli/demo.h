@@ -5,8 +5,9 @@
 #include "eddy.h"
 
 /* argv[0] is "demo", then the optional demo name: "votes" (default,
- * seed 000 with seed 001's dashboard), "accel" (seed 002) or "stocks"
- * (seed 004), an unknown name getting the nearest known one suggested; and
+ * seed 000 with seed 001's dashboard), "kafka" (seed 001: a mock Kafka
+ * broker in the process, the generator producing to it, the pipeline
+ * reading and writing topics), "accel" (seed 002) or "stocks" (seed 004), an unknown name getting the nearest known one suggested; and
  * the web UI flags of `eddy run` (--ui-port N, --ui-host H, --no-ui). The
  * dashboard's URL is printed on stderr once it listens. Creates a fresh folder
  * /tmp/eddy-demo-NAME-XXXXXX (left in place, its path printed on stderr),

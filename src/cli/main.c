@@ -24,7 +24,7 @@ static void usage(FILE *f)
           "  eddy gen KIND --out DIR [options] write a simulated input stream\n"
           "                                    (votes, events, accel, stocks)\n"
           "  eddy demo [NAME]                  generator + pipeline + dashboard in one command\n"
-          "                                    (votes, accel, stocks)\n"
+          "                                    (votes, kafka, accel, stocks)\n"
           "  eddy version\n"
           "\n"
           "run options:\n"
