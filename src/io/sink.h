@@ -54,6 +54,18 @@ typedef struct sink_ops {
     int (*add_batch)(void *state, int64_t batch_id, batch *const *parts, int nparts,
                      eddy_error *err);
     void (*close)(void *state);
+    /* Optional (NULL for every sink but kafka). Called once by the runtime
+     * after open and after the query's checkpoint is opened, before the
+     * first add_batch: `query_id` is the query's id (36-char UUID, stable
+     * across restarts when there is a checkpoint, fresh per run otherwise),
+     * `checkpoint_dir` the checkpoint directory or NULL without one. A sink
+     * that must recognise a batch it already wrote before a crash (kafka
+     * with transactions: its commit is not atomic with commits/N) keeps its
+     * own log under checkpoint_dir/sinks/0/. Both strings are only valid
+     * during the call. Returns 0, or -EDDY_IO / -EDDY_CORRUPT with err
+     * set. */
+    int (*recover)(void *state, const char *query_id, const char *checkpoint_dir,
+                   eddy_error *err);
 } sink_ops;
 
 /* Case-insensitive lookup by format; NULL if unknown. */

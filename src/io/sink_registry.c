@@ -11,12 +11,14 @@ extern const sink_ops sink_console_ops;
 extern const sink_ops sink_memory_ops;
 extern const sink_ops sink_csv_ops;
 extern const sink_ops sink_json_ops;
+extern const sink_ops sink_kafka_ops;
 
 static const sink_ops *const sinks[] = {
     &sink_console_ops,
     &sink_memory_ops,
     &sink_csv_ops,
     &sink_json_ops,
+    &sink_kafka_ops,
 };
 
 #define NSINKS (sizeof sinks / sizeof sinks[0])

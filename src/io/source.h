@@ -79,6 +79,24 @@ typedef struct source_ops {
      * -EDDY_CORRUPT / -EDDY_IO from its log. */
     int (*recover)(void *state, const char *dir, int64_t last_planned,
                    source_offset_fn offset_of, void *ctx, eddy_error *err);
+    /* Optional (NULL for every source but kafka). Option keys starting with
+     * one of these (NULL-terminated) are accepted as well as `options`:
+     * kafka's 'kafka.*' pass-through to the client. */
+    const char *const *option_prefixes;
+    /* Optional: checks option values at bind time, before anything runs, so
+     * that a bad value gets the SQL file's position. Returns 0, or -EDDY_SQL
+     * with err set and *key the offending option's key (NULL: none in
+     * particular). Must not touch the network. */
+    int (*check_options)(const options *o, const char **key, eddy_error *err);
+    /* Optional: a schema that depends on the options (kafka). Fills `fixed`
+     * when the options fix the whole schema (kafka with valueFormat = 'raw':
+     * key, value, topic, partition, offset, timestamp; the user then declares
+     * no columns or exactly these), else `hidden`: metadata columns the
+     * binder appends after the declared ones (kafka's _key, _topic,
+     * _partition, _offset, _timestamp), usable by name anywhere but left out
+     * of SELECT *, as Spark's hidden metadata columns are. Both come
+     * initialised (empty); the binder frees them. */
+    void (*option_schema)(const options *o, schema *fixed, schema *hidden);
     /* Text for progress reports' sources[].description. */
     const char *(*describe)(void *state);
     void (*close)(void *state);

@@ -4,16 +4,17 @@
 #include "core/strutil.h"
 #include "io/source.h"
 
-extern const source_ops source_csv, source_json, source_text, source_rate;
+extern const source_ops source_csv, source_json, source_text, source_rate, source_kafka;
 
 static const source_ops *const registry[] = {
     &source_csv,
     &source_json,
     &source_text,
     &source_rate,
+    &source_kafka,
 };
 
-static const char *const names[] = {"csv", "json", "text", "rate", NULL};
+static const char *const names[] = {"csv", "json", "text", "rate", "kafka", NULL};
 
 const source_ops *source_lookup(const char *format)
 {

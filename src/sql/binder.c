@@ -24,6 +24,7 @@ typedef struct scope {
     const char *qualifier;
     const char *name;
     const schema *schema;
+    int nhidden; /* trailing columns left out of SELECT * (kafka's _key, ...) */
 } scope;
 
 /* A window() or session_window() call, bound: the time expression and the
@@ -817,6 +818,22 @@ typedef struct bound_select {
 
 static int bind_select(binder *b, const ast_select *sel, bound_select *out);
 
+/* How many trailing columns of the source are metadata columns that SELECT *
+ * leaves out (source_ops.option_schema's `hidden`). */
+static int source_hidden_columns(const catalog_source *src)
+{
+    if (!src->ops->option_schema)
+        return 0;
+    schema fixed, hidden;
+    schema_init(&fixed);
+    schema_init(&hidden);
+    src->ops->option_schema(&src->opts, &fixed, &hidden);
+    int n = fixed.n > 0 ? 0 : hidden.n;
+    schema_free(&fixed);
+    schema_free(&hidden);
+    return n;
+}
+
 static int bind_from(binder *b, const ast_from *from, bound_select *out)
 {
     int si = find_source(b->p, from->name);
@@ -1106,8 +1123,10 @@ static int bind_select_body(binder *b, const ast_select *sel, bound_select *out)
         return rc;
     /* Scopes: the stream, then the joined table, then the window column. */
     scope sc[3] = {{sel->from.alias ? sel->from.alias : sel->from.name, sel->from.name,
-                    &out->top->out}};
+                    &out->top->out, 0}};
     int nsc = 1;
+    if (out->top == out->scan)
+        sc[0].nhidden = source_hidden_columns(&b->p->sources[out->scan->source]);
     schema stream_part;
     schema_copy(&stream_part, &out->top->out);
     if (sel->join != JOIN_NONE) {
@@ -1226,7 +1245,7 @@ static int bind_select_body(binder *b, const ast_select *sel, bound_select *out)
                     bool pick = r->qualifier[0] != '\x01' &&
                                 (!it->e->qualifier || str_ieq(it->e->qualifier, r->qualifier) ||
                                  (r->name && str_ieq(it->e->qualifier, r->name)));
-                    for (int c = 0; pick && c < r->schema->n; c++) {
+                    for (int c = 0; pick && c < r->schema->n - r->nhidden; c++) {
                         if (proj->nexprs == cap) {
                             cap *= 2;
                             proj->exprs = xrealloc(proj->exprs, (size_t)cap * sizeof(expr *));
@@ -1522,7 +1541,8 @@ static int check_option_values(binder *b, const ast_stmt *st)
 }
 
 static int check_options(binder *b, const ast_stmt *st, const char *what, const char *format,
-                         const char *const *known, const char *const *extra)
+                         const char *const *known, const char *const *extra,
+                         const char *const *prefixes)
 {
     const char *all[128];
     int n = 0;
@@ -1531,7 +1551,7 @@ static int check_options(binder *b, const ast_stmt *st, const char *what, const 
     for (int i = 0; extra && extra[i] && n < 127; i++)
         all[n++] = extra[i];
     all[n] = NULL;
-    int bad = options_first_unknown(&st->opts, all, NULL);
+    int bad = options_first_unknown(&st->opts, all, prefixes);
     if (bad < 0)
         return check_option_values(b, st);
     const option_kv *kv = &st->opts.kv[bad];
@@ -1602,9 +1622,16 @@ static int bind_source(binder *b, const ast_stmt *st)
     const source_ops *ops = source_lookup(format);
     if (!ops)
         return format_lookup_error(b, st, format, source_formats(), "source");
-    int rc = check_options(b, st, "source", ops->name, ops->options, NULL);
+    int rc = check_options(b, st, "source", ops->name, ops->options, NULL,
+                           ops->option_prefixes);
     if (rc)
         return rc;
+    if (ops->check_options) {
+        const char *key = NULL;
+        eddy_error e2;
+        if (ops->check_options(&st->opts, &key, &e2) != 0)
+            return option_error(b, st, key ? key : "format", "%s", e2.message);
+    }
     catalog_source src;
     memset(&src, 0, sizeof src);
     src.name = st->name;
@@ -1612,8 +1639,17 @@ static int bind_source(binder *b, const ast_stmt *st)
     src.line = st->line;
     src.col = st->col;
     src.wm_column = -1;
-    if (ops->fixed_schema) {
-        ops->fixed_schema(&src.schema);
+    schema opt_fixed, opt_hidden;
+    schema_init(&opt_fixed);
+    schema_init(&opt_hidden);
+    if (ops->option_schema)
+        ops->option_schema(&st->opts, &opt_fixed, &opt_hidden);
+    if (ops->fixed_schema || opt_fixed.n > 0) {
+        if (opt_fixed.n > 0)
+            src.schema = opt_fixed;
+        else
+            ops->fixed_schema(&src.schema);
+        schema_free(&opt_hidden);
         if (st->ncolumns) {
             /* A declared schema must match the fixed one (text: value STRING). */
             schema decl;
@@ -1627,21 +1663,48 @@ static int bind_source(binder *b, const ast_stmt *st)
                        decl.fields[i].type == src.schema.fields[i].type;
             schema_free(&decl);
             if (!same) {
+                char cols[512] = "";
+                size_t n = 0;
+                for (int i = 0; opt_fixed.n > 0 && i < src.schema.n && n < sizeof cols - 64; i++)
+                    n += (size_t)snprintf(cols + n, sizeof cols - n, "%s%s %s", i ? ", " : " (",
+                                          src.schema.fields[i].name,
+                                          type_name(src.schema.fields[i].type));
+                if (n)
+                    snprintf(cols + n, sizeof cols - n, ") with these options");
                 schema_free(&src.schema);
                 return bind_error(b, st->name_line, st->name_col, (int)strlen(st->name), NULL,
-                                  "the %s source has a fixed schema; declare no columns or "
+                                  "the %s source has a fixed schema%s; declare no columns or "
                                   "exactly its columns",
-                                  ops->name);
+                                  ops->name, cols);
             }
         }
     } else {
-        if ((rc = bind_columns(b, st, &src.schema)) != 0)
+        if ((rc = bind_columns(b, st, &src.schema)) != 0) {
+            schema_free(&opt_hidden);
             return rc;
-        if (src.schema.n == 0)
+        }
+        if (src.schema.n == 0) {
+            schema_free(&opt_hidden);
             return bind_error(b, st->name_line, st->name_col, (int)strlen(st->name), NULL,
                               "source '%s' needs a schema: a column list or the 'schema' "
                               "option",
                               st->name);
+        }
+        /* Metadata columns (kafka's _key, _topic, ...) go after the declared
+         * ones, whose names they must not take. */
+        for (int i = 0; i < opt_hidden.n; i++) {
+            if (schema_find(&src.schema, opt_hidden.fields[i].name) >= 0) {
+                rc = bind_error(b, st->name_line, st->name_col, (int)strlen(st->name), NULL,
+                                "column '%s' of source '%s' has the name of a %s metadata "
+                                "column; rename it",
+                                opt_hidden.fields[i].name, st->name, ops->name);
+                schema_free(&src.schema);
+                schema_free(&opt_hidden);
+                return rc;
+            }
+            schema_add(&src.schema, opt_hidden.fields[i].name, opt_hidden.fields[i].type);
+        }
+        schema_free(&opt_hidden);
     }
     if (st->wm_column) {
         int c = schema_find(&src.schema, st->wm_column);
@@ -1678,12 +1741,12 @@ static int bind_table(binder *b, const ast_stmt *st)
     bound_pipeline *p = b->p;
     const char *format = options_get(&st->opts, "format");
     const source_ops *ops = source_lookup(format ? format : "csv");
-    if (!ops || ops->name[0] == 'r')
+    if (!ops || ops->name[0] == 'r' || str_ieq(ops->name, "kafka")) /* rate, kafka: streams */
         return format ? format_lookup_error(b, st, format, (const char *const[]){"csv", "json",
                                                                                  "text", NULL},
                                             "table")
                       : 0;
-    int rc = check_options(b, st, "table", ops->name, ops->options, NULL);
+    int rc = check_options(b, st, "table", ops->name, ops->options, NULL, NULL);
     if (rc)
         return rc;
     if (!options_get(&st->opts, "path"))
@@ -1777,7 +1840,10 @@ static int bind_sink(binder *b, const ast_stmt *st)
     const sink_ops *ops = sink_lookup(format);
     if (!ops)
         return format_lookup_error(b, st, format, sink_formats(), "sink");
-    int rc = check_options(b, st, "sink", ops->name, ops->options, common_sink_options);
+    /* The kafka sink passes 'kafka.*' options to its client, as the source. */
+    static const char *const kafka_prefixes[] = {"kafka.", NULL};
+    int rc = check_options(b, st, "sink", ops->name, ops->options, common_sink_options,
+                           str_ieq(ops->name, "kafka") ? kafka_prefixes : NULL);
     if (rc)
         return rc;
     query_plan q;

@@ -34,6 +34,8 @@ typedef enum ckpt_kind {
     CKPT_COMMIT = 3,   /* commits/N */
     CKPT_SOURCE = 4,   /* sources/<i>/...: a source's own log */
     CKPT_STATE = 5,    /* state/<operator>/...: snapshots and deltas */
+    CKPT_SINK = 6,     /* sinks/<i>/...: a sink's own log (the Kafka sink's
+                          last transaction) */
 } ckpt_kind;
 
 /* Writes `len` bytes of payload as `path`, atomically and durably (see

@@ -7,7 +7,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    for (int kind = CKPT_METADATA; kind <= CKPT_STATE; kind++) {
+    for (int kind = CKPT_METADATA; kind <= CKPT_SINK; kind++) {
         const uint8_t *payload = NULL;
         size_t plen = 0;
         eddy_error err = {0};

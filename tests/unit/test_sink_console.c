@@ -452,7 +452,8 @@ static void test_registry(void **state)
     assert_string_equal(names[1], "memory");
     assert_string_equal(names[2], "csv");
     assert_string_equal(names[3], "json");
-    assert_null(names[4]);
+    assert_string_equal(names[4], "kafka");
+    assert_null(names[5]);
     assert_null(sink_lookup("parquet"));
     assert_ptr_equal(sink_lookup("Json"), sink_lookup("json"));
     output_mode m;
