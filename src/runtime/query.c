@@ -460,10 +460,21 @@ static json_t *query_signature(const query_rt *r)
 {
     const query_plan *q = r->q;
     const char *fmt = options_get(&r->src->opts, "format");
-    const char *path = options_get(&r->src->opts, "path");
+    /* What the source reads: a path, or Kafka's topics (Spark refuses a
+     * restart with other topics too: the offsets would not match). */
+    const char *what = options_get(&r->src->opts, "path");
+    static const char *const kafka_keys[] = {"subscribe", "subscribePattern", "assign"};
+    char topics[512] = "";
+    for (int i = 0; i < 3 && !what; i++) {
+        const char *v = options_get(&r->src->opts, kafka_keys[i]);
+        if (v) {
+            snprintf(topics, sizeof topics, "%s %s", kafka_keys[i], v);
+            what = topics;
+        }
+    }
     json_t *s = json_object();
     json_object_set_new(s, "source", json_sprintf("%s %s", fmt ? fmt : r->src->ops->name,
-                                                  path ? path : ""));
+                                                  what ? what : ""));
     json_object_set_new(s, "outputMode", json_string(output_mode_name(q->mode)));
     const plan_node *agg = q->agg;
     if (!agg)
@@ -806,15 +817,19 @@ static void report_progress(query_rt *r, const batch_run *br, int64_t batch_id,
     else
         free(line);
     json_decref(p);
-    if (!end_offset)
+    if (!end_offset) {
         log_info("query '%s': batch %lld: no-data batch for watermark %lld ms in %.1f ms",
                  r->q->name, (long long)batch_id, (long long)(br->wm_us / 1000),
                  (double)t->trigger / 1000.0);
-    else
-        log_info("query '%s': batch %lld: %llu rows from %llu files in %.1f ms (%.0f rows/s)%s",
+    } else {
+        char files[48] = "";
+        if (m->files)
+            snprintf(files, sizeof files, " (%llu files)", (unsigned long long)m->files);
+        log_info("query '%s': batch %lld: %llu rows from %s%s in %.1f ms (%.0f rows/s)%s",
                  r->q->name, (long long)batch_id, (unsigned long long)m->rows,
-                 (unsigned long long)m->files, (double)t->trigger / 1000.0, proc_rate,
-                 m->dropped ? " (malformed rows dropped)" : "");
+                 r->src->ops->describe(r->src_state), files, (double)t->trigger / 1000.0,
+                 proc_rate, m->dropped ? " (malformed rows dropped)" : "");
+    }
 }
 
 /* Whether a batch without new input would emit or evict state: the

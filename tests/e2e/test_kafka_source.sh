@@ -165,7 +165,9 @@ seq 6 10 | sed 's/.*/{"x":&}/' | kafka_produce down
 wait_for "Batch: 1" down.out 15 && ok || bad "down: no batch after the broker came back"
 kill -INT $pid; wait $pid; st=$?
 [ "$st" -eq 0 ] && ok || { bad "down: exit status $st"; cat down.err; }
-grep -q "retrying for up to 120000 ms" down.err && ok || { bad "down: no retry warning"; cat down.err; }
+# Whether a request failed while the broker was down (and was retried,
+# with a warning) or just waited depends on timing; either way no error.
+! grep -q "error:" down.err && ok || { bad "down: an error while the broker was down"; cat down.err; }
 cells down.out x | tr -d '|' | sort -n > got
 seq 1 10 > want
 check_same "down: every message read once" want got
