@@ -129,7 +129,7 @@ kafka_stop() {
   if [ -n "$KAFKA_PID" ]; then
     kill -TERM "$KAFKA_PID" 2>/dev/null
     for _ in $(seq 1 50); do kill -0 "$KAFKA_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$KAFKA_PID" 2>/dev/null
+    kill -KILL "$KAFKA_PID" 2>/dev/null || true  # usually gone already (set -e callers)
     wait "$KAFKA_PID" 2>/dev/null; st=$?
   fi
   if [ -n "$_KAFKA_WATCHDOG" ]; then
