@@ -17,6 +17,7 @@
 #include "core/mem.h"
 #include "core/timefmt.h"
 #include "core/valuefmt.h"
+#include "io/json_writer.h"
 #include "io/sink.h"
 
 #define META_DIR "_eddy_metadata"
@@ -294,98 +295,10 @@ static void csv_put_header(textbuf *b, const file_sink *f)
     textbuf_putc(b, '\n');
 }
 
-/* A JSON string literal as Jackson writes it: \" \\ and control characters
- * escaped (\b \t \n \f \r, else \u00XX), everything else raw. */
-static void json_put_string(textbuf *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    textbuf_putc(b, '"');
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        textbuf_put(b, s + run, i - run);
-        run = i + 1;
-        char esc[6] = {'\\', 0};
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\r': esc[1] = 'r'; break;
-        default:
-            textbuf_put(b, "\\u00", 4);
-            textbuf_putc(b, hex[c >> 4]);
-            textbuf_putc(b, hex[c & 15]);
-            continue;
-        }
-        textbuf_put(b, esc, 2);
-    }
-    textbuf_put(b, s + run, n - run);
-    textbuf_putc(b, '"');
-}
-
-static void json_put_value(textbuf *b, const value *v)
-{
-    char tmp[80];
-    int n;
-    switch (v->type) {
-    case TYPE_STRING:
-        json_put_string(b, v->v.s.ptr, v->v.s.len);
-        return;
-    case TYPE_TIMESTAMP:
-    case TYPE_DATE:
-        n = scalar_text(v, tmp);
-        json_put_string(b, tmp, (size_t)n);
-        return;
-    case TYPE_WINDOW:
-        textbuf_puts(b, "{\"start\":\"");
-        ts_format_iso(v->v.w.start, tmp);
-        textbuf_puts(b, tmp);
-        textbuf_puts(b, "\",\"end\":\"");
-        ts_format_iso(v->v.w.end, tmp);
-        textbuf_puts(b, tmp);
-        textbuf_puts(b, "\"}");
-        return;
-    case TYPE_DOUBLE:
-        n = double_to_text(v->v.f64, tmp);
-        /* Jackson quotes the non-numeric NaN and +-Infinity. */
-        if (isnan(v->v.f64) || isinf(v->v.f64))
-            json_put_string(b, tmp, (size_t)n);
-        else
-            textbuf_put(b, tmp, (size_t)n);
-        return;
-    default:
-        n = value_to_text(v, tmp, sizeof tmp);
-        textbuf_put(b, tmp, (size_t)n);
-        return;
-    }
-}
-
 static void json_put_row(textbuf *b, const file_sink *f, const batch *bt, uint32_t r)
 {
-    textbuf_putc(b, '{');
-    bool first = true;
-    for (int k = 0; k < f->ndata; k++) {
-        int c = f->data_cols[k];
-        value v = column_get(&bt->cols[c], r);
-        if (v.is_null && f->ignore_null_fields)
-            continue;
-        if (!first)
-            textbuf_putc(b, ',');
-        first = false;
-        const char *name = f->schema.fields[c].name;
-        json_put_string(b, name, strlen(name));
-        textbuf_putc(b, ':');
-        if (v.is_null)
-            textbuf_puts(b, "null");
-        else
-            json_put_value(b, &v);
-    }
-    textbuf_put(b, "}\n", 2);
+    json_write_row(b, &f->schema, f->data_cols, f->ndata, bt, r, f->ignore_null_fields);
+    textbuf_putc(b, '\n');
 }
 
 /* ---- open ------------------------------------------------------------------ */
@@ -706,7 +619,7 @@ static int write_log_entry(file_sink *f, int64_t batch_id, const batch_files *bf
     for (int i = 0; i < bf->n; i++) {
         char size[32];
         textbuf_puts(&af.buf, "{\"path\":");
-        json_put_string(&af.buf, bf->paths[i], strlen(bf->paths[i]));
+        json_write_string(&af.buf, bf->paths[i], strlen(bf->paths[i]));
         snprintf(size, sizeof size, ",\"size\":%llu", (unsigned long long)bf->sizes[i]);
         textbuf_puts(&af.buf, size);
         textbuf_puts(&af.buf, ",\"action\":\"add\"}\n");
