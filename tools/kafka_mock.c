@@ -44,10 +44,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
-
+#include "core/mem.h"
 #include "core/strutil.h"
+#include "gen/mock_cluster.h"
 
 #define MAX_BROKERS 16
 #define MAX_PARTITIONS 10000
@@ -141,16 +140,9 @@ static int parse_topic_arg(const char *s, topic_arg *t)
 }
 
 typedef struct mock {
-    rd_kafka_t *rk;
-    rd_kafka_mock_cluster_t *mc;
+    mock_cluster *mc;
     int brokers;
 } mock;
-
-static rd_kafka_resp_err_t create_topic(mock *m, const char *name, int partitions)
-{
-    int rf = m->brokers < 3 ? m->brokers : 3;
-    return rd_kafka_mock_topic_create(m->mc, name, partitions, rf);
-}
 
 /* Runs one command line (NUL-terminated, no newline) and prints its answer.
  * Returns 1 when the command was `quit`. */
@@ -189,10 +181,9 @@ static int run_command(mock *m, char *line)
             printf("error: no broker '%s'; brokers are 1..%d\n", argv[1], m->brokers);
             return 0;
         }
-        rd_kafka_resp_err_t e = cmd[0] == 'd' ? rd_kafka_mock_broker_set_down(m->mc, (int32_t)id)
-                                              : rd_kafka_mock_broker_set_up(m->mc, (int32_t)id);
-        if (e)
-            printf("error: %s %ld: %s\n", cmd, id, rd_kafka_err2str(e));
+        eddy_error err = {0};
+        if (mock_cluster_set_broker(m->mc, (int)id, cmd[0] == 'u', &err) != 0)
+            printf("error: %s %ld: %s\n", cmd, id, err.message);
         else
             printf("ok\n");
         return 0;
@@ -211,9 +202,9 @@ static int run_command(mock *m, char *line)
             printf("error: bad partition count '%s': want 1..%d\n", argv[2], MAX_PARTITIONS);
             return 0;
         }
-        rd_kafka_resp_err_t e = create_topic(m, argv[1], (int)p);
-        if (e)
-            printf("error: topic %s: %s\n", argv[1], rd_kafka_err2str(e));
+        eddy_error err = {0};
+        if (mock_cluster_create_topic(m->mc, argv[1], (int)p, &err) != 0)
+            printf("error: topic %s: %s\n", argv[1], err.message);
         else
             printf("ok\n");
         return 0;
@@ -341,43 +332,21 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "client.id", "kafka-mock", errstr, sizeof errstr);
-    /* Warnings and errors only: the handle exists to own the cluster, so its
-     * notice that no bootstrap.servers is configured is noise. */
-    rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof errstr);
+    mock_topic *mt = xcalloc((size_t)ntopics + 1, sizeof *mt);
+    for (int i = 0; i < ntopics; i++)
+        mt[i] = (mock_topic){topics[i].name, topics[i].partitions};
     mock m = {.brokers = (int)brokers};
-    m.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!m.rk) {
-        fprintf(stderr, "kafka-mock: cannot create the client handle: %s\n", errstr);
-        free(topics);
-        return 1;
-    }
-    m.mc = rd_kafka_mock_cluster_new(m.rk, (int)brokers);
-    if (!m.mc) {
-        fprintf(stderr, "kafka-mock: cannot start the mock cluster\n");
-        rd_kafka_destroy(m.rk);
-        free(topics);
-        return 1;
-    }
-    int status = 0;
-    for (int i = 0; i < ntopics; i++) {
-        rd_kafka_resp_err_t e = create_topic(&m, topics[i].name, topics[i].partitions);
-        if (e) {
-            fprintf(stderr, "kafka-mock: cannot create topic '%s': %s\n", topics[i].name,
-                    rd_kafka_err2str(e));
-            status = e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS ? 2 : 1;
-            break;
-        }
-    }
+    eddy_error err = {0};
+    int rc = mock_cluster_start((int)brokers, mt, ntopics, &m.mc, &err);
+    free(mt);
     free(topics);
-    if (status == 0) {
-        printf("%s\n", rd_kafka_mock_cluster_bootstraps(m.mc));
-        fflush(stdout);
-        serve(&m, &wait_mask);
+    if (rc) {
+        fprintf(stderr, "kafka-mock: %s\n", err.message);
+        return rc == -EDDY_USAGE ? 2 : 1; /* a topic named twice */
     }
-    rd_kafka_mock_cluster_destroy(m.mc);
-    rd_kafka_destroy(m.rk);
-    return status;
+    printf("%s\n", mock_cluster_bootstrap(m.mc));
+    fflush(stdout);
+    serve(&m, &wait_mask);
+    mock_cluster_stop(m.mc);
+    return 0;
 }

@@ -5,6 +5,8 @@
 #ifndef GEN_MOCK_CLUSTER_H
 #define GEN_MOCK_CLUSTER_H
 
+#include <stdbool.h>
+
 #include "eddy.h"
 
 typedef struct mock_cluster mock_cluster;
@@ -16,11 +18,22 @@ typedef struct mock_topic {
 } mock_topic;
 
 /* Starts `brokers` brokers (ids 1..brokers) on ephemeral ports of 127.0.0.1
- * and creates the `ntopics` topics (replication factor 1). On success *out
- * owns the cluster (mock_cluster_stop). Returns 0, or -EDDY_IO with err
- * saying what failed. */
+ * and creates the `ntopics` topics (mock_cluster_create_topic). On success
+ * *out owns the cluster (mock_cluster_stop). Returns 0, or the error of the
+ * first step that failed (nothing is left running). */
 int mock_cluster_start(int brokers, const mock_topic *topics, int ntopics, mock_cluster **out,
                        eddy_error *err);
+
+/* Creates a topic with `partitions` partitions, replicated on up to 3
+ * brokers. Returns 0, -EDDY_USAGE when it exists already, or -EDDY_IO; err's
+ * message is librdkafka's text for the error. */
+int mock_cluster_create_topic(mock_cluster *m, const char *name, int partitions,
+                              eddy_error *err);
+
+/* Takes broker `id` (1..brokers) down (its connections closed, new ones
+ * refused) or brings it up again. Returns 0 or -EDDY_IO with librdkafka's
+ * text. */
+int mock_cluster_set_broker(mock_cluster *m, int id, bool up, eddy_error *err);
 
 /* The bootstrap servers, "127.0.0.1:PORT[,...]" (owned by the cluster). */
 const char *mock_cluster_bootstrap(const mock_cluster *m);

@@ -767,9 +767,10 @@ live_query *live_add(live *l, const query_plan *q, const char *id, const char *r
     lq->l = l;
     lq->q = q;
     lq->name = xstrdup(q->name);
-    json_t *nj = text_json(q->name, strlen(q->name));
-    lq->name_json = json_dumps(nj, JSON_ENCODE_ANY);
-    json_decref(nj);
+    textbuf nb;
+    textbuf_init(&nb);
+    put_json_text(&nb, q->name, strlen(q->name));
+    lq->name_json = nb.data;
     snprintf(lq->id, sizeof lq->id, "%s", id);
     snprintf(lq->run_id, sizeof lq->run_id, "%s", run_id);
     lq->is_key = xcalloc((size_t)q->root->out.n + 1, sizeof *lq->is_key);
@@ -867,11 +868,10 @@ static live_query *find_query(live *l, const char *name)
 
 static void put_json_string(textbuf *b, const char *s)
 {
-    json_t *j = s ? text_json(s, strlen(s)) : json_null();
-    char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-    textbuf_puts(b, t ? t : "null");
-    free(t);
-    json_decref(j);
+    if (s)
+        put_json_text(b, s, strlen(s));
+    else
+        textbuf_puts(b, "null");
 }
 
 /* The status event's data, under l->lock. */
