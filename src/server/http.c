@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -33,6 +35,15 @@ struct http_server {
     bool loopback;      /* bound to 127.0.0.0/8 or ::1 */
     char url[96];
     atomic_int streams; /* open event streams */
+    /* The slow-client watchdog: a thread that closes streams whose client
+     * has more than HTTP_SLOW_CLIENT_BYTES unread. It must be a thread of
+     * its own: while a client reads nothing, MHD waits to write and never
+     * calls the stream's reader, so the stream cannot notice by itself. */
+    pthread_mutex_t lock;            /* guards the list and `stopping` */
+    pthread_cond_t wake;
+    struct event_stream *list;       /* open event streams */
+    bool stopping;
+    pthread_t watchdog;
 };
 
 static const char csp[] = "default-src 'self'; style-src 'self'; img-src 'self' data:";
@@ -93,7 +104,11 @@ static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, 
 typedef struct event_stream {
     http_server *s;
     live_cursor *cursor;
-    int fd;             /* the connection's socket, to notice a client gone */
+    int fd;             /* a dup of the connection's socket (ours to close, so
+                           it cannot be reused under us): to notice a client
+                           gone or too slow */
+    bool dropped;       /* the watchdog shut the socket down */
+    struct event_stream *prev, *next; /* s->list */
     char *pending;      /* formatted events not yet handed to MHD */
     size_t len, off;
 } event_stream;
@@ -137,14 +152,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         int rc = live_cursor_next(es->cursor, WAIT_SLICE_MS, &es->pending, &es->len);
         if (rc < 0)
             return MHD_CONTENT_READER_END_OF_STREAM;
-        if (rc > 0) {
-            if (unsent_bytes(es->fd) > HTTP_SLOW_CLIENT_BYTES) {
-                log_debug("web UI: dropping an event stream whose client has %d bytes unread",
-                          unsent_bytes(es->fd));
-                return MHD_CONTENT_READER_END_WITH_ERROR;
-            }
+        if (rc > 0)
             break;
-        }
         /* Nothing new: a client that went away frees its slot now, not at
          * the next event. */
         if (peer_closed(es->fd))
@@ -166,7 +175,18 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void stream_free(void *cls)
 {
     event_stream *es = cls;
-    atomic_fetch_sub(&es->s->streams, 1);
+    http_server *s = es->s;
+    pthread_mutex_lock(&s->lock);
+    if (es->prev)
+        es->prev->next = es->next;
+    else if (s->list == es)
+        s->list = es->next;
+    if (es->next)
+        es->next->prev = es->prev;
+    pthread_mutex_unlock(&s->lock);
+    if (es->fd >= 0)
+        close(es->fd);
+    atomic_fetch_sub(&s->streams, 1);
     live_cursor_free(es->cursor);
     free(es->pending);
     free(es);
@@ -183,7 +203,13 @@ static enum MHD_Result open_stream(http_server *s, struct MHD_Connection *c)
     es->cursor = live_cursor_new(s->l);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-    es->fd = ci ? ci->connect_fd : -1;
+    es->fd = ci ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0) : -1;
+    pthread_mutex_lock(&s->lock);
+    es->next = s->list;
+    if (s->list)
+        s->list->prev = es;
+    s->list = es;
+    pthread_mutex_unlock(&s->lock);
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, es,
                                           stream_free);
@@ -197,6 +223,36 @@ static enum MHD_Result open_stream(http_server *s, struct MHD_Connection *c)
     enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+/* Every 500 ms: shuts down the socket of each stream whose client has more
+ * than HTTP_SLOW_CLIENT_BYTES unread, which makes MHD's pending write fail
+ * and the connection end (EventSource then reconnects and re-syncs). */
+static void *watchdog_main(void *arg)
+{
+    http_server *s = arg;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        t.tv_nsec += 500 * 1000 * 1000;
+        if (t.tv_nsec >= 1000000000L) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->wake, &s->lock, &t);
+        for (event_stream *es = s->list; es && !s->stopping; es = es->next) {
+            int unread = unsent_bytes(es->fd);
+            if (es->dropped || unread <= HTTP_SLOW_CLIENT_BYTES)
+                continue;
+            log_debug("web UI: dropping an event stream whose client has %d bytes unread",
+                      unread);
+            shutdown(es->fd, SHUT_RDWR);
+            es->dropped = true;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
 }
 
 /* ---- routing ----------------------------------------------------------- */
@@ -394,6 +450,12 @@ int http_start(live *l, const char *host, int port, http_server **out, eddy_erro
     http_server *s = xcalloc(1, sizeof *s);
     s->l = l;
     s->port = bound;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->wake, &ca);
+    pthread_condattr_destroy(&ca);
     struct sockaddr_storage ss;
     socklen_t sslen;
     parse_host(host, &ss, &sslen, bound);
@@ -412,10 +474,13 @@ int http_start(live *l, const char *host, int port, http_server **out, eddy_erro
         MHD_OPTION_END);
     if (!s->daemon) {
         close(fd);
+        pthread_cond_destroy(&s->wake);
+        pthread_mutex_destroy(&s->lock);
         free(s);
         return err_set(err, EDDY_IO, "web UI: the HTTP server did not start on %s:%d", shown,
                        bound);
     }
+    pthread_create(&s->watchdog, NULL, watchdog_main, s);
     *out = s;
     return 0;
 }
@@ -440,6 +505,13 @@ void http_stop(http_server *s)
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->watchdog, NULL);
     MHD_stop_daemon(s->daemon);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
     free(s);
 }
