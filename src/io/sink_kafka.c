@@ -504,6 +504,11 @@ static int read_back(kafka_sink *s, const char *topic, int32_t partition, int64_
         rc = conf_set(conf, "isolation.level", "read_committed", err);
     if (rc == 0)
         rc = conf_set(conf, "enable.partition.eof", "true", err);
+    /* An offset that is no longer in the log must be an error: the default
+     * (latest) would jump to the end and make a committed batch look
+     * aborted, so that it would be written twice. */
+    if (rc == 0)
+        rc = conf_set(conf, "auto.offset.reset", "error", err);
     if (rc == 0)
         rc = conf_set(conf, "enable.auto.commit", "false", err);
     if (rc == 0)

@@ -4,7 +4,8 @@
 # valueFormat json/csv/raw with exact metadata columns, an aggregation's
 # exact counts, SIGKILL and restart from the checkpoint with every message
 # exactly once in a csv sink, the broker down and up again, availableNow,
-# subscribePattern picking up a new topic, and refused or misspelt options.
+# subscribePattern picking up a new topic, data aged out of the log before it
+# was read (failOnDataLoss true and false), and refused or misspelt options.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kafka_lib.sh"
 cd "$WORK"
@@ -31,7 +32,7 @@ src() { # NAME TOPIC-OPTION EXTRA-OPTIONS [COLUMNS]
     "$1" "${4:-}" "$KAFKA_BOOTSTRAP" "$2" "${3:+, $3}"
 }
 
-kafka_start one:1 two:2 agg:3 kill:2 down:1 avail:1 pat_a:1 || { bad "mock broker"; finish; exit 1; }
+kafka_start one:1 two:2 agg:3 kill:2 down:1 avail:1 pat_a:1 loss:1 || { bad "mock broker"; finish; exit 1; }
 B=$KAFKA_BOOTSTRAP
 
 # ---- earliest, json, metadata columns (exact values) ----------------------------
@@ -215,6 +216,35 @@ printf '|1|pat_a|\n|2|pat_b|\n' > want
 cells pat.out x > got
 check_same "subscribePattern: a topic created later" want got
 grep -q '"description":"KafkaV2\[SubscribePattern\[pat_.\*\]\]"' pat.jsonl && ok || bad "pattern description"
+
+# ---- data aged out before it was read: failOnDataLoss ----------------------------------------
+# The mock keeps about 5 MiB per partition and drops the oldest message sets
+# beyond that, which is retention as far as a reader can tell: the
+# partition's earliest offset moves past offsets the query has not read.
+seq 1 10 | sed 's/.*/{"x":&}/' | kafka_produce loss '' || bad "produce loss"
+loss_sql() { # extra-options
+  { src s "subscribe = 'loss'" "startingOffsets = 'earliest'${1:+, $1}" "(x INT)"
+    echo "CREATE SINK o WITH (format = 'json', path = 'loss_out') AS SELECT x FROM s;"
+  } > loss.sql
+}
+loss_sql
+run_now loss.sql loss.out --checkpoint loss_ck || { bad "loss: first run"; cat loss.out.err; }
+pad=$(head -c 10000 /dev/zero | tr '\0' p)
+seq 11 710 | sed "s/.*/{\"x\":&,\"pad\":\"$pad\"}/" | kafka_produce loss '' || bad "produce big"
+lo=$(kcat -b "$B" -C -t loss -o beginning -c 1 -e -q -f '%o')
+[ "${lo:-0}" -gt 10 ] && ok || bad "the mock kept offset 10 (earliest offset '$lo'): no data aged out"
+run_now loss.sql loss.out --checkpoint loss_ck; st=$?
+[ "$st" -eq 1 ] && grep -q "cannot fetch offset 10 of loss-0 (the earliest offset is now $lo)\. Some data may have been lost.*set the source option 'failOnDataLoss' to 'false'" loss.out.err &&
+  ok || { bad "failOnDataLoss (default true): status $st"; sed 's/^/    /' loss.out.err; }
+loss_sql "failOnDataLoss = 'false'"
+run_now loss.sql loss.out --checkpoint loss_ck; st=$?
+[ "$st" -eq 0 ] && grep -q "cannot fetch offset 10 of loss-0 (the earliest offset is now $lo)\. Some data may have been lost (failOnDataLoss is false: going on)" loss.out.err &&
+  ok || { bad "failOnDataLoss = false: status $st"; sed 's/^/    /' loss.out.err; }
+# What was read: offsets 0-9 (x 1-10) in the first run, then everything
+# still in the log (x = offset + 1 from the earliest offset on), once each.
+{ seq 1 10; seq $((lo + 1)) 710; } | sort -n > want
+cat loss_out/*.json | sed 's/{"x":\([0-9]*\)}/\1/' | sort -n > got
+check_same "failOnDataLoss = false: the rest of the log, nothing twice" want got
 
 # ---- refused and misspelt options: exit 2, clear messages ----------------------------------
 bad_opts() { # name extra-options expected-message
