@@ -50,6 +50,7 @@
   // ---- formatting ----------------------------------------------------------
 
   function fmtNumber(v) {
+    if (typeof v === 'bigint') return fmtInt.format(v);
     if (typeof v !== 'number' || !Number.isFinite(v)) return String(v);
     return Number.isInteger(v) ? fmtInt.format(v) : fmtNum.format(v);
   }
@@ -60,7 +61,7 @@
 
   function cellText(v) {
     if (v === null || v === undefined) return 'NULL';
-    if (typeof v === 'number') return fmtNumber(v);
+    if (typeof v === 'number' || typeof v === 'bigint') return fmtNumber(v);
     if (typeof v === 'boolean') return v ? 'true' : 'false';
     if (isWindow(v)) return String(v.start) + ' – ' + String(v.end);
     if (typeof v === 'object') return JSON.stringify(v);
@@ -72,6 +73,7 @@
 
   function toNumber(v) {
     if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+    if (typeof v === 'bigint') return Number(v);  // a chart needs no more than a double
     if (typeof v === 'string' && v.trim() !== '') {
       const n = Number(v);
       return Number.isFinite(n) ? n : null;
@@ -265,7 +267,8 @@
   function isNumericColumn(result, i) {
     const t = result.types && result.types[i];
     if (typeof t === 'string') return NUMERIC_TYPE.test(t);
-    return result.rows.length > 0 && typeof result.rows[0][i] === 'number';
+    const c = result.rows.length > 0 ? result.rows[0][i] : null;
+    return typeof c === 'number' || typeof c === 'bigint';
   }
 
   function renderTable(v, q) {
@@ -289,7 +292,7 @@
       const tr = el('tr');
       for (let i = 0; i < columns.length; i++) {
         const c = Array.isArray(row) ? row[i] : undefined;
-        let cls = numeric[i] || typeof c === 'number' ? 'num' : '';
+        let cls = numeric[i] || typeof c === 'number' || typeof c === 'bigint' ? 'num' : '';
         if (c === null || c === undefined) cls += ' null';
         else if (isWindow(c)) cls += ' win';
         const td = el('td', cls.trim() || null);
@@ -736,14 +739,23 @@
 
   // ---- server I/O ----------------------------------------------------------
 
-  async function getJSON(url) {
+  // Result JSON: an integer cell beyond 2^53 (a bigint count or sum) becomes
+  // a BigInt from its source digits (JSON.parse source text access,
+  // Chromium 114+), so the table shows it exactly; a double would round it.
+  function resultReviver(k, v, ctx) {
+    if (typeof v === 'number' && !Number.isSafeInteger(v) && ctx && typeof ctx.source === 'string' &&
+        /^-?[0-9]+$/.test(ctx.source)) return BigInt(ctx.source);
+    return v;
+  }
+
+  async function getJSON(url, reviver) {
     const res = await fetch(url, { cache: 'no-store', headers: { Accept: 'application/json' } });
     if (!res.ok) {
       const e = new Error(url + ': HTTP ' + res.status);
       e.status = res.status;
       throw e;
     }
-    return res.json();
+    return reviver ? JSON.parse(await res.text(), reviver) : res.json();
   }
 
   async function syncOnce() {
@@ -753,7 +765,7 @@
     await Promise.all(list.map(async (info) => {
       const base = API + '/queries/' + encodeURIComponent(info.name);
       const [res, prog] = await Promise.all([
-        getJSON(base + '/result').catch(() => null),
+        getJSON(base + '/result', resultReviver).catch(() => null),
         getJSON(base + '/progress').catch(() => null),
       ]);
       if (!state.queries[info.name]) return;
@@ -824,7 +836,7 @@
     const on = (type, fn) => src.addEventListener(type, (ev) => {
       if (es !== src) return;
       let data;
-      try { data = JSON.parse(ev.data); } catch (e) { return; }
+      try { data = JSON.parse(ev.data, type === 'result' ? resultReviver : undefined); } catch (e) { return; }
       state.events[type]++;
       state.lastEventAt = Date.now();
       fn(data);

@@ -5,7 +5,7 @@
 # and as the chart the query asks for (bar, donut, line, none), with the
 # counts of the input files; more files must update tables and charts
 # without a reload; a candidate named '<img src=x onerror=alert(1)>' must
-# show as text; after SIGTERM the page keeps the last state under a banner
+# show as text, and a bigint beyond 2^53 with every digit; after SIGTERM the page keeps the last state under a banner
 # and eddy exits 0. EDDY_SCREENSHOT=path keeps the screenshot of the live page
 # (1280 px wide, full page); EDDY_STOPPED_SCREENSHOT=path the one after stop.
 source "$(dirname "$0")/lib.sh"
@@ -78,7 +78,7 @@ CREATE SINK votes_per_minute
 
 CREATE SINK write_ins
   WITH (format = 'memory', outputMode = 'append')
-  AS SELECT vote_id, state, candidate FROM votes
+  AS SELECT vote_id, state, candidate, length(vote_id) + 9007199254740990 AS big FROM votes
      WHERE candidate NOT IN ('Donald Trump', 'Kamala Harris', 'Jill Stein');
 SQL
 
