@@ -100,8 +100,10 @@
 #define TXN_CALL_TIMEOUT_MS 60000
 #define READBACK_TIMEOUT_MS 30000
 /* Aborting after a failed batch is best effort (the next start's
- * init_transactions aborts a transaction left open), so it waits less. */
+ * init_transactions aborts a transaction left open), so it waits less; and
+ * less still when a stop was asked for (the broker may be away). */
 #define TXN_ABORT_TIMEOUT_MS 5000
+#define TXN_ABORT_STOP_TIMEOUT_MS 1000
 
 typedef struct kafka_sink {
     char *name;           /* the query's name, for messages */
@@ -260,7 +262,8 @@ static int txn_error(kafka_sink *s, const char *what, rd_kafka_error_t *e, eddy_
  * failed abort is logged; the next init_transactions aborts it anyway). */
 static void txn_abort(kafka_sink *s)
 {
-    rd_kafka_error_t *e = rd_kafka_abort_transaction(s->rk, TXN_ABORT_TIMEOUT_MS);
+    rd_kafka_error_t *e = rd_kafka_abort_transaction(
+        s->rk, stop_requested() ? TXN_ABORT_STOP_TIMEOUT_MS : TXN_ABORT_TIMEOUT_MS);
     if (e) {
         log_warn("kafka sink '%s': aborting the transaction: %s", s->name,
                  rd_kafka_error_string(e));
@@ -558,7 +561,10 @@ static int read_back(kafka_sink *s, const char *topic, int32_t partition, int64_
         }
         rd_kafka_message_destroy(m);
     }
-    if (rc == 1)
+    if (rc == 1 && stop_requested())
+        rc = err_set(err, EDDY_STOPPED, "stopped while reading %s [%d] at offset %lld: %s",
+                     topic, (int)partition, (long long)offset, last_err);
+    else if (rc == 1)
         rc = err_set(err, EDDY_IO, "could not read %s [%d] at offset %lld within %d s: %s",
                      topic, (int)partition, (long long)offset, READBACK_TIMEOUT_MS / 1000,
                      last_err);
@@ -689,7 +695,7 @@ static int produce_row(kafka_sink *s, int64_t batch_id, const batch *bt, uint32_
             return err_set(err, EDDY_IO, "cannot produce to topic '%s': %s%s%s", topic,
                            rd_kafka_err2str(e), *s->fatal ? ": " : "", s->fatal);
         if (stop_requested())
-            return err_set(err, EDDY_IO, "stopped while the producer queue was full");
+            return err_set(err, EDDY_STOPPED, "stopped while the producer queue was full");
         rd_kafka_poll(s->rk, 100); /* queue full: let deliveries drain it */
     }
 }
@@ -703,7 +709,7 @@ static int flush_all(kafka_sink *s, eddy_error *err)
         if (*s->fatal)
             break;
         if (stop_requested() && rd_kafka_outq_len(s->rk) > 0)
-            return err_set(err, EDDY_IO, "stopped with %d messages not yet acknowledged",
+            return err_set(err, EDDY_STOPPED, "stopped with %d messages not yet acknowledged",
                            rd_kafka_outq_len(s->rk));
     }
     return 0;
@@ -768,7 +774,15 @@ static int write_batch(kafka_sink *s, int64_t batch_id, batch *const *parts, int
         rd_kafka_error_t *e = rd_kafka_commit_transaction(s->rk, TXN_CALL_TIMEOUT_MS);
         if (!e)
             return 0;
-        if (rd_kafka_error_is_retriable(e) && !stop_requested()) {
+        if (rd_kafka_error_is_retriable(e) && stop_requested()) {
+            /* kafka-txn names this batch: the restart reads it back. */
+            rc = err_set(err, EDDY_STOPPED,
+                         "stopped while committing the transaction (%s); the restart finds "
+                         "out whether it committed", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            return rc;
+        }
+        if (rd_kafka_error_is_retriable(e)) {
             log_warn("kafka sink '%s': batch %lld: committing the transaction: %s; retrying",
                      s->name, (long long)batch_id, rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
@@ -807,8 +821,14 @@ static int kafka_add_batch(void *state, int64_t batch_id, batch *const *parts, i
 static void kafka_close(void *state)
 {
     kafka_sink *s = state;
-    if (s && s->rk && rd_kafka_outq_len(s->rk) > 0)
-        rd_kafka_flush(s->rk, 5000);
+    /* Only a failed or stopped batch leaves messages queued (a batch ends
+     * when all are acknowledged), and its re-run writes them again: after a
+     * stop they are dropped at once rather than waited for. */
+    if (s && s->rk && rd_kafka_outq_len(s->rk) > 0) {
+        if (stop_requested())
+            rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_flush(s->rk, stop_requested() ? 1000 : 5000);
+    }
     kafka_sink_free(s);
 }
 

@@ -1240,7 +1240,7 @@ static int kafka_read_batch(void *state, int64_t batch_id, const json_t *offset,
              * not answer. */
             int64_t last_progress = deadline - ks->ko.poll_timeout_ms * 1000;
             if (stop_requested() && mono_us() - last_progress > 1000000) {
-                ret = err_set(err, EDDY_IO, "source '%s': stopped while waiting for Kafka in "
+                ret = err_set(err, EDDY_STOPPED, "source '%s': stopped while waiting for Kafka in "
                                             "batch %lld (it runs again, with the same offsets, "
                                             "on restart)",
                               ks->name, (long long)batch_id);
@@ -1329,7 +1329,7 @@ static int kafka_read_batch(void *state, int64_t batch_id, const json_t *offset,
 out:
     free(r);
     if (ret == STOPPED)
-        ret = err_set(err, EDDY_IO, "source '%s': stopped while reading batch %lld", ks->name,
+        ret = err_set(err, EDDY_STOPPED, "source '%s': stopped while reading batch %lld", ks->name,
                       (long long)batch_id);
     return ret;
 }

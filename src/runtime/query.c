@@ -1026,6 +1026,17 @@ int query_run(query_rt *r, eddy_error *err)
         int64_t started = now_us();
         bool ran = false;
         int rc = run_one_batch(r, &ran, err);
+        if (rc && err && err->code == EDDY_STOPPED && stop_requested()) {
+            /* A stop interrupted the batch (a source or sink waiting on a
+             * broker): the query stops, as Spark's stop() interrupts the
+             * running batch, and since commits/N was not written the batch
+             * runs again, with the same offsets, on restart. */
+            log_info("query '%s': stopped during batch %lld (%s); it runs again on restart",
+                     r->q->name, (long long)r->batch_id, err->message);
+            err->code = EDDY_OK;
+            err->message[0] = 0;
+            goto stopped;
+        }
         if (rc) {
             r->status = QUERY_FAILED;
             err_prefix(err, "query '%s' failed in batch %lld", r->q->name,
