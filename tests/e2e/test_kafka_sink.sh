@@ -321,7 +321,9 @@ put sin a.json '{"id":1}' '{"id":2}'
 for _ in $(seq 100); do [ "$(kafka_consume out_sigint | wc -l)" -ge 2 ] && break; sleep 0.1; done
 kafka_cmd down 1
 put sin b.json '{"id":3}' '{"id":4}'
-sleep 1.5
+# batch 1 has begun once offsets/1 is logged; its deliveries then wait
+for _ in $(seq 100); do [ -e sck/out_sigint/offsets/1 ] && break; sleep 0.1; done
+sleep 1
 t_int=$(date +%s%N)
 kill -INT "$pid"; wait "$pid"; st=$?
 stop_ms=$(( ($(date +%s%N) - t_int) / 1000000 ))
@@ -329,6 +331,7 @@ kafka_cmd up 1
 [ "$st" -eq 0 ] && grep -q "query 'out_sigint': stopped during batch 1 (.*stopped with 2 messages not yet acknowledged); it runs again on restart" sigint.err &&
   ok || { bad "SIGINT during the outage: status $st"; sed 's/^/    /' sigint.err; }
 [ "$stop_ms" -lt 8000 ] && ok || bad "SIGINT during the outage took $stop_ms ms"
+echo "    SIGINT during the outage: stopped in $stop_ms ms"
 [ ! -e sck/out_sigint/commits/1 ] && ok || bad "batch 1 committed although interrupted"
 run sigint.sql --checkpoint sck && ok || { bad "restart after the interrupted batch"; cat sigint.sql.err; }
 printf '%s\n' 1 2 3 4 > want
