@@ -882,6 +882,20 @@ batch *session_agg_output(session_agg *s, bool only_updated)
 
 /* ---- watermark ---------------------------------------------------------------- */
 
+/* Removes a group and all its sessions from the table (not from order). */
+static void group_drop(session_agg *s, sgroup *g)
+{
+    for (uint32_t v = 0; v < g->n; v++)
+        sess_kill(s, g->v[v]);
+    g->n = 0;
+    table_remove(s, g);
+    free(g->v);
+    s->vec_bytes -= (size_t)g->cap * sizeof(sess *);
+    g->v = NULL;
+    g->cap = 0;
+    s->dead++;
+}
+
 batch *session_agg_take(session_agg *s, int64_t watermark_us, bool want_rows)
 {
     sess **list = NULL;
@@ -908,12 +922,7 @@ batch *session_agg_take(session_agg *s, int64_t watermark_us, bool want_rows)
             }
         }
         if (g->n == 0) {
-            table_remove(s, g);
-            free(g->v);
-            s->vec_bytes -= (size_t)g->cap * sizeof(sess *);
-            g->v = NULL;
-            g->cap = 0;
-            s->dead++;
+            group_drop(s, g);
             continue;
         }
         s->order[w++] = g;
@@ -1222,20 +1231,6 @@ static int read_key(const session_agg *s, agg_reader *in, cell *keys, const void
         }
     }
     return in->bad ? corrupt(err, "truncated session key") : 0;
-}
-
-/* Removes a group and all its sessions from the table (not from order). */
-static void group_drop(session_agg *s, sgroup *g)
-{
-    for (uint32_t v = 0; v < g->n; v++)
-        sess_kill(s, g->v[v]);
-    g->n = 0;
-    table_remove(s, g);
-    free(g->v);
-    s->vec_bytes -= (size_t)g->cap * sizeof(sess *);
-    g->v = NULL;
-    g->cap = 0;
-    s->dead++;
 }
 
 int session_agg_apply_delta(session_agg *s, const uint8_t *data, size_t len, eddy_error *err)
