@@ -16,7 +16,6 @@ struct gen_kafka {
     char bootstrap[512];
     char topic[256];
     int timeout_ms;
-    int64_t delivered;
     rd_kafka_resp_err_t failed;  /* first delivery failure, 0 if none */
     char last_error[512];        /* last error callback (e.g. connection refused) */
 };
@@ -25,9 +24,7 @@ struct gen_kafka {
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     gen_kafka *k = opaque;
-    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
-        k->delivered++;
-    else if (!k->failed)
+    if (m->err && !k->failed)
         k->failed = m->err;
 }
 
@@ -177,11 +174,6 @@ int gen_kafka_flush(gen_kafka *k, eddy_error *err)
     if (e)
         return fail(k, "flush", e, err);
     return 0;
-}
-
-int64_t gen_kafka_delivered(const gen_kafka *k)
-{
-    return k->delivered;
 }
 
 void gen_kafka_close(gen_kafka *k)

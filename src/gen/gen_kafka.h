@@ -36,9 +36,6 @@ int gen_kafka_send(gen_kafka *k, const void *key, size_t key_len, const void *va
  * (for an unreachable broker: the last connection error seen). */
 int gen_kafka_flush(gen_kafka *k, eddy_error *err);
 
-/* Messages acknowledged by the broker so far. */
-int64_t gen_kafka_delivered(const gen_kafka *k);
-
 /* Destroys the producer without waiting for queued messages (flush first).
  * NULL is allowed. */
 void gen_kafka_close(gen_kafka *k);
