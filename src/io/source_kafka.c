@@ -26,6 +26,7 @@
 
 #include "core/arena.h"
 #include "core/err.h"
+#include "core/fsio.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/stop.h"
@@ -630,12 +631,6 @@ static int kafka_open(const source_open_args *a, void **state, eddy_error *err)
 
 /* ---- talking to the broker, with bounded retries -------------------------- */
 
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
-
 /* Runs until `deadline` (mono µs); 1 = stop requested. */
 static int retry_wait(kafka_source *ks, int64_t deadline, bool *warned, const char *what,
                       rd_kafka_resp_err_t e)
@@ -650,8 +645,7 @@ static int retry_wait(kafka_source *ks, int64_t deadline, bool *warned, const ch
     }
     int64_t left = (deadline - mono_us()) / 1000;
     int64_t iv = ks->ko.retry_interval_ms;
-    sleep_ms(iv < left ? iv : (left > 0 ? left : 0));
-    return 0;
+    return stop_sleep((iv < left ? iv : (left > 0 ? left : 0)) * 1000) ? 1 : 0;
 }
 
 static int64_t request_timeout(int64_t deadline)
@@ -817,9 +811,7 @@ static int data_loss(kafka_source *ks, const char *msg, eddy_error *err)
 
 static char *initial_path(const kafka_source *ks)
 {
-    char *p = xmalloc(strlen(ks->dir) + 32);
-    sprintf(p, "%s/initialOffsets", ks->dir);
-    return p;
+    return fsio_path_join(ks->dir, "initialOffsets");
 }
 
 /* Resolves startingOffsets against the cluster (Spark's
@@ -880,18 +872,17 @@ static int resolve_initial(kafka_source *ks, int64_t deadline, eddy_error *err)
         off_set(init, t[i].topic, t[i].partition, v);
     }
     tparts_free(t, n);
+    char *text = json_dumps(init, JSON_COMPACT | JSON_SORT_KEYS);
     if (rc == 0 && ks->dir) {
-        char *text = json_dumps(init, JSON_COMPACT | JSON_SORT_KEYS);
         char *path = initial_path(ks);
         rc = ckpt_write(path, CKPT_SOURCE, text, strlen(text), err);
         free(path);
-        free(text);
     }
     if (rc) {
+        free(text);
         json_decref(init);
         return rc;
     }
-    char *text = json_dumps(init, JSON_COMPACT | JSON_SORT_KEYS);
     log_info("source '%s': starting from offsets %s", ks->name, text ? text : "{}");
     free(text);
     ks->initial = init;
