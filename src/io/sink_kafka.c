@@ -119,6 +119,7 @@ typedef struct kafka_sink {
                                        first batch (else ~1 s later) */
     /* exactly-once */
     char *txn_id;         /* NULL: at-least-once */
+    char batch_id_text[24]; /* the batch being written, for its headers */
     char query_id[40];
     char *txn_log;        /* checkpoint/sinks/0/kafka-txn, NULL without one */
     bool checked_log;     /* the log was compared with the first batch */
@@ -626,18 +627,16 @@ static int check_txn_log(kafka_sink *s, int64_t batch_id, bool *skip, eddy_error
 
 /* ---- add_batch ------------------------------------------------------------------- */
 
-static rd_kafka_headers_t *batch_headers(const kafka_sink *s, int64_t batch_id)
+static rd_kafka_headers_t *batch_headers(const kafka_sink *s)
 {
-    char id[32];
-    snprintf(id, sizeof id, "%lld", (long long)batch_id);
     rd_kafka_headers_t *h = rd_kafka_headers_new(2);
     rd_kafka_header_add(h, HDR_QUERY_ID, -1, s->query_id, -1);
-    rd_kafka_header_add(h, HDR_BATCH_ID, -1, id, -1);
+    rd_kafka_header_add(h, HDR_BATCH_ID, -1, s->batch_id_text, -1);
     return h;
 }
 
 /* Produces row r of bt (queued; delivery is checked by the caller). */
-static int produce_row(kafka_sink *s, int64_t batch_id, const batch *bt, uint32_t r,
+static int produce_row(kafka_sink *s, const batch *bt, uint32_t r,
                        char **topic_buf, size_t *topic_cap, eddy_error *err)
 {
     const char *topic = s->topic;
@@ -674,7 +673,7 @@ static int produce_row(kafka_sink *s, int64_t batch_id, const batch *bt, uint32_
     if (s->key_col >= 0)
         column_bytes(bt, s->key_col, r, &s->key_buf, &key, &klen);
     for (;;) {
-        rd_kafka_headers_t *h = s->txn_id ? batch_headers(s, batch_id) : NULL;
+        rd_kafka_headers_t *h = s->txn_id ? batch_headers(s) : NULL;
         rd_kafka_resp_err_t e;
         if (h)
             e = rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
@@ -720,6 +719,7 @@ static int write_batch(kafka_sink *s, int64_t batch_id, batch *const *parts, int
 {
     s->acked = s->failed = 0;
     s->have_first = false;
+    snprintf(s->batch_id_text, sizeof s->batch_id_text, "%lld", (long long)batch_id);
     if (s->txn_id) {
         rd_kafka_error_t *e = rd_kafka_begin_transaction(s->rk);
         if (e)
@@ -730,7 +730,7 @@ static int write_batch(kafka_sink *s, int64_t batch_id, batch *const *parts, int
     int rc = 0;
     for (int p = 0; p < nparts && rc == 0; p++) {
         for (uint32_t r = 0; r < parts[p]->nrows && rc == 0; r++) {
-            rc = produce_row(s, batch_id, parts[p], r, &topic_buf, &topic_cap, err);
+            rc = produce_row(s, parts[p], r, &topic_buf, &topic_cap, err);
             if ((r & 1023) == 1023)
                 rd_kafka_poll(s->rk, 0);
         }
