@@ -146,10 +146,13 @@ static bool hidden_name(const char *path)
     return base[0] == '.' || base[0] == '_';
 }
 
+/* A file already recorded keeps the mtime and size it was first seen
+ * with, so it is not stat()ed again on every poll. */
 static void consider(file_source *fs, const char *path)
 {
     struct stat st;
-    if (hidden_name(path) || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+    if (hidden_name(path) || (fs->nslots && fs->slots[path_slot(fs, path)]) ||
+        stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return;
     file_seen(fs, path, &st);
 }
